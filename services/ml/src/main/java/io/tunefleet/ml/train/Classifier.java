@@ -1,0 +1,96 @@
+package io.tunefleet.ml.train;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import io.tunefleet.ml.data.ImageBatch;
+import io.tunefleet.ml.metrics.ConfusionMatrix;
+import io.tunefleet.ml.model.ModelFile;
+import io.tunefleet.ml.model.ParameterNames;
+import io.tunefleet.ml.model.ResNet;
+import io.tunefleet.ml.model.ResNets;
+import io.tunefleet.proto.v1.Architecture;
+import java.util.Map;
+
+/**
+ * A trained network used for inference only (evaluation, teacher logits, classifying an image):
+ * BatchNorm in inference mode, Dropout off, no gradients recorded.
+ */
+public final class Classifier implements AutoCloseable {
+  private final Model model;
+  private final ResNet net;
+  private final ParameterStore store;
+
+  private Classifier(Architecture architecture, int imageSize, Map<String, NDArray> weights, Device device) {
+    this.model = Model.newInstance("classifier", device);
+    this.net = ResNets.build(architecture, model.getNDManager(), imageSize);
+    model.setBlock(net);
+    for (Map.Entry<String, Parameter> e : ParameterNames.of(net).entrySet()) {
+      NDArray src = weights.get(e.getKey());
+      if (src == null || !src.getShape().equals(e.getValue().getArray().getShape())) {
+        throw new IllegalArgumentException("model file does not match " + ResNets.name(architecture) + " at " + e.getKey());
+      }
+      e.getValue().getArray().set(src.toByteBuffer());
+    }
+    net.freezeParameters(true);
+    this.store = new ParameterStore(model.getNDManager(), false);
+  }
+
+  /** Loads a fleet model or checkpoint file (its manifest names the architecture). */
+  public static Classifier load(byte[] modelFile, int imageSize, Device device) throws java.io.IOException {
+    try (NDManager tmp = NDManager.newBaseManager(device)) {
+      ModelFile.Contents c = ModelFile.decode(modelFile, tmp);
+      return new Classifier(c.manifest().getArchitecture(), imageSize, c.weights(), device);
+    }
+  }
+
+  public ResNet net() {
+    return net;
+  }
+
+  public NDManager manager() {
+    return model.getNDManager();
+  }
+
+  /** Logits (N, K) for {@code batch}, attached to {@code scope}. */
+  public NDArray logits(NDManager scope, ImageBatch batch) {
+    return net.forward(store, new NDList(Tensors.images(scope, batch)), false).singletonOrThrow();
+  }
+
+  /** Penultimate features (N, C) for {@code batch}, attached to {@code scope}. */
+  public NDArray features(NDManager scope, ImageBatch batch) {
+    return net.features(store, Tensors.images(scope, batch), false);
+  }
+
+  /** Confusion matrix and mean cross-entropy over {@code data}, in chunks of {@code batchSize}. */
+  public ConfusionMatrix evaluate(ImageBatch data, int batchSize) {
+    ConfusionMatrix cm = new ConfusionMatrix(net.architecture().getNumClasses());
+    for (int from = 0; from < data.size(); from += batchSize) {
+      ImageBatch chunk = data.slice(from, Math.min(data.size(), from + batchSize));
+      try (NDManager scope = manager().newSubManager()) {
+        NDArray logits = logits(scope, chunk);
+        int[] predicted = logits.argMax(1).toType(DataType.INT32, false).toIntArray();
+        cm.add(chunk.labels(), predicted);
+        NDArray y = scope.create(chunk.labels()).toType(DataType.INT64, false)
+            .oneHot((int) logits.getShape().get(1)).toType(DataType.FLOAT32, false);
+        double loss = y.mul(logits.logSoftmax(1)).sum().neg().getFloat();
+        cm.addLoss(loss, chunk.size());
+      }
+    }
+    return cm;
+  }
+
+  public long parameterCount() {
+    return ParameterNames.countTrainable(net);
+  }
+
+  @Override
+  public void close() {
+    model.close();
+  }
+}
