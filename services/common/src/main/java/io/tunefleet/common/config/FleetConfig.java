@@ -1,0 +1,147 @@
+package io.tunefleet.common.config;
+
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The fleet's configuration: every setting below, each read (highest first) from the service's JSON
+ * config, a {@code -D} system property or a {@code FLEET_*} environment variable, else its default.
+ * Invalid values are reported all at once, each naming its setting. Kafka client properties pass
+ * through as {@code FLEET_KAFKA_<PROPERTY>} (e.g. {@code FLEET_KAFKA_SECURITY_PROTOCOL=SASL_SSL}).
+ */
+public final class FleetConfig {
+  public static final Setting BOOTSTRAP_SERVERS = Setting.string("FLEET_BOOTSTRAP_SERVERS",
+      "Kafka bootstrap servers; empty in local mode starts an embedded single-node KRaft broker", "");
+  public static final Setting BLOB_ROOT = Setting.string("FLEET_BLOB_ROOT",
+      "Folder of the blob store (batches, checkpoints, models); shared by all services", ".fleet");
+  public static final Setting DATA_ROOTS = Setting.string("FLEET_DATA_ROOTS",
+      "Colon-separated folders that datasets and base models may be read from (besides the blob root)", "datasets");
+  public static final Setting PARTITIONS = Setting.integer("FLEET_PARTITIONS",
+      "Partitions of every job-keyed topic (the most replicas a service can use)", 6, 1, 1000);
+  public static final Setting REPLICATION = Setting.integer("FLEET_REPLICATION_FACTOR",
+      "Replication factor of the topics the fleet creates", 1, 1, 10);
+  public static final Setting TOPIC_PREFIX = Setting.string("FLEET_TOPIC_PREFIX",
+      "Prefix of every topic name (fleet.requests, fleet.batches, …)", "fleet");
+  public static final Setting METRICS_PORT = Setting.integer("FLEET_METRICS_PORT",
+      "HTTP port of /metrics, /health and /ready (0 = any free port; local mode uses 9401..9404)", 0, 0, 65535);
+  public static final Setting DEVICE = Setting.oneOf("FLEET_DEVICE",
+      "Where training runs: auto (GPU when present), cpu or gpu", "auto", "auto", "cpu", "gpu");
+  public static final Setting INSTANCE_ID = Setting.string("FLEET_INSTANCE_ID",
+      "Name of this replica in logs, metrics and job statuses (default: service-pid)", "");
+
+  public static final List<Setting> ALL = List.of(BOOTSTRAP_SERVERS, BLOB_ROOT, DATA_ROOTS, PARTITIONS, REPLICATION,
+      TOPIC_PREFIX, METRICS_PORT, DEVICE, INSTANCE_ID);
+
+  private static final String KAFKA_PREFIX = "FLEET_KAFKA_";
+
+  private final Map<String, String> values;
+  private final Properties kafka;
+
+  private FleetConfig(Map<String, String> values, Properties kafka) {
+    this.values = values;
+    this.kafka = kafka;
+  }
+
+  /** Environment and system properties only. */
+  public static FleetConfig fromEnvironment() {
+    return load(new JsonObject(), System.getenv());
+  }
+
+  public static FleetConfig load(JsonObject overrides, Map<String, String> env) {
+    Map<String, String> values = new LinkedHashMap<>();
+    List<String> problems = new ArrayList<>();
+    for (Setting s : ALL) {
+      String v = overrides.containsKey(s.key()) ? String.valueOf(overrides.getValue(s.key()))
+          : System.getProperty(s.key(), env.getOrDefault(s.key(), s.defaultValue()));
+      String problem = s.validator().apply(v);
+      if (problem != null) {
+        problems.add(s.key() + ": " + problem);
+      }
+      values.put(s.key(), v);
+    }
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException("invalid configuration: " + String.join("; ", problems));
+    }
+    Properties kafka = new Properties();
+    Map<String, String> all = new LinkedHashMap<>(env);
+    for (String name : System.getProperties().stringPropertyNames()) {
+      all.put(name, System.getProperty(name));
+    }
+    overrides.forEach(e -> all.put(e.getKey(), String.valueOf(e.getValue())));
+    all.forEach((k, v) -> {
+      if (k.startsWith(KAFKA_PREFIX)) {
+        kafka.put(k.substring(KAFKA_PREFIX.length()).toLowerCase(java.util.Locale.ROOT).replace('_', '.'), v);
+      }
+    });
+    return new FleetConfig(values, kafka);
+  }
+
+  /** A copy with some settings replaced (local mode and tests). */
+  public FleetConfig with(String key, Object value) {
+    Map<String, String> copy = new LinkedHashMap<>(values);
+    copy.put(key, String.valueOf(value));
+    return new FleetConfig(copy, kafka);
+  }
+
+  public String get(Setting s) {
+    return values.get(s.key());
+  }
+
+  public int getInt(Setting s) {
+    return Integer.parseInt(values.get(s.key()).trim());
+  }
+
+  public String bootstrapServers() {
+    return get(BOOTSTRAP_SERVERS);
+  }
+
+  public Path blobRoot() {
+    return Path.of(get(BLOB_ROOT)).toAbsolutePath().normalize();
+  }
+
+  public List<Path> dataRoots() {
+    List<Path> roots = new ArrayList<>();
+    for (String r : get(DATA_ROOTS).split(":")) {
+      if (!r.isBlank()) {
+        roots.add(Path.of(r).toAbsolutePath().normalize());
+      }
+    }
+    roots.add(blobRoot());
+    return roots;
+  }
+
+  public String topic(String name) {
+    return get(TOPIC_PREFIX) + "." + name;
+  }
+
+  /** Extra Kafka client properties (TLS, SASL, …) from {@code FLEET_KAFKA_*}. Never logged: may hold secrets. */
+  public Properties kafkaClientProperties() {
+    Properties copy = new Properties();
+    copy.putAll(kafka);
+    return copy;
+  }
+
+  /** Settings as documented, for the README and for `fleet config`. */
+  public static String describe() {
+    StringBuilder sb = new StringBuilder();
+    for (Setting s : ALL) {
+      sb.append(s.key()).append(" (default '").append(s.defaultValue()).append("'): ").append(s.description()).append('\n');
+    }
+    return sb.toString();
+  }
+
+  @Override
+  public String toString() {
+    return values.toString();
+  }
+
+  static List<String> keys() {
+    return Arrays.asList(ALL.stream().map(Setting::key).toArray(String[]::new));
+  }
+}

@@ -1,0 +1,208 @@
+package io.tunefleet.common.kafka;
+
+import io.tunefleet.common.config.FleetConfig;
+import io.tunefleet.proto.v1.DeadLetter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import com.google.protobuf.ByteString;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The fleet's one Kafka consumer loop: a dedicated thread that polls, hands each record to a
+ * {@link RecordHandler}, flushes the producer and only then commits — at-least-once delivery with
+ * durable effects. Offsets of deferred records are held back per partition until released, so a
+ * replica that dies mid-epoch is replayed from the last durable point by the next owner.
+ */
+public final class ConsumerLoop implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ConsumerLoop.class);
+
+  private final KafkaConsumer<String, byte[]> consumer;
+  private final RecordHandler handler;
+  private final FleetProducer producer;
+  private final List<String> topics;
+  private final String deadLetterTopic;
+  private final String service;
+  private final Thread thread;
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private final Map<TopicPartition, Long> processed = new HashMap<>();
+  private final Map<TopicPartition, TreeMap<Long, String>> deferred = new HashMap<>();
+  private final Map<TopicPartition, Long> committed = new HashMap<>();
+  private final KafkaClientMetrics metrics;
+  private volatile boolean assigned;
+  private volatile Throwable failure;
+  private ConsumerRecord<String, byte[]> current;
+
+  public ConsumerLoop(FleetConfig config, String service, String groupId, List<String> topics, RecordHandler handler,
+      FleetProducer producer, String deadLetterTopic, MeterRegistry registry, String instanceId) {
+    this.consumer = new KafkaConsumer<>(KafkaClients.consumer(config, groupId, instanceId));
+    this.handler = handler;
+    this.producer = producer;
+    this.topics = topics;
+    this.deadLetterTopic = deadLetterTopic;
+    this.service = service;
+    this.metrics = new KafkaClientMetrics(consumer);
+    metrics.bindTo(registry);
+    this.thread = new Thread(this::run, service + "-consumer");
+  }
+
+  public void start() {
+    thread.start();
+  }
+
+  /** True while the loop thread runs (liveness). */
+  public boolean alive() {
+    return thread.isAlive() && failure == null;
+  }
+
+  /** True once the group gave this replica its partitions (readiness). */
+  public boolean ready() {
+    return assigned && alive();
+  }
+
+  private final RecordContext context = new RecordContext() {
+    @Override
+    public void defer(String jobId) {
+      TopicPartition tp = new TopicPartition(current.topic(), current.partition());
+      deferred.computeIfAbsent(tp, k -> new TreeMap<>()).put(current.offset(), jobId);
+    }
+
+    @Override
+    public void release(String jobId) {
+      for (TreeMap<Long, String> offsets : deferred.values()) {
+        offsets.values().removeIf(jobId::equals);
+      }
+    }
+  };
+
+  private void run() {
+    try {
+      consumer.subscribe(topics, new ConsumerRebalanceListener() {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+          commit(partitions);
+          handler.onRevoked(partitions);
+          for (TopicPartition tp : partitions) {
+            processed.remove(tp);
+            deferred.remove(tp);
+            committed.remove(tp);
+          }
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+          assigned = true;
+          handler.onAssigned(partitions);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+          handler.onRevoked(partitions);
+          for (TopicPartition tp : partitions) {
+            processed.remove(tp);
+            deferred.remove(tp);
+            committed.remove(tp);
+          }
+        }
+      });
+      while (running.get()) {
+        ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(500));
+        for (ConsumerRecord<String, byte[]> record : records) {
+          if (!running.get()) {
+            break;
+          }
+          current = record;
+          try {
+            handler.handle(record, context);
+          } catch (Exception e) {
+            LOG.warn("{}: record {}-{}@{} failed, sent to dead letter: {}", service, record.topic(), record.partition(),
+                record.offset(), e.toString());
+            deadLetter(record, e);
+          }
+          processed.put(new TopicPartition(record.topic(), record.partition()), record.offset() + 1);
+        }
+        handler.afterPoll(context);
+        commit(consumer.assignment());
+      }
+    } catch (WakeupException e) {
+      if (running.get()) {
+        failure = e;
+      }
+    } catch (Throwable t) {
+      failure = t;
+      LOG.error("{}: consumer loop stopped", service, t);
+    } finally {
+      try {
+        try {
+          commit(consumer.assignment());
+        } catch (WakeupException e) {
+          // a wakeup raised while the last record was handled: the commit is still wanted
+          commit(consumer.assignment());
+        }
+        consumer.close(Duration.ofSeconds(5));
+      } catch (Exception e) {
+        LOG.debug("closing consumer", e);
+      }
+      metrics.close();
+      stopped.countDown();
+    }
+  }
+
+  private void deadLetter(ConsumerRecord<String, byte[]> record, Exception e) {
+    String reason = e.getMessage() == null ? e.toString() : e.getMessage();
+    producer.send(deadLetterTopic, record.key() == null ? "" : record.key(), DeadLetter.newBuilder()
+        .setTopic(record.topic()).setPartition(record.partition()).setOffset(record.offset())
+        .setKey(record.key() == null ? "" : record.key())
+        .setValue(record.value() == null ? ByteString.EMPTY : ByteString.copyFrom(record.value()))
+        .setReason(reason).setService(service).build());
+  }
+
+  private void commit(Collection<TopicPartition> partitions) {
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    for (TopicPartition tp : partitions) {
+      Long next = processed.get(tp);
+      if (next == null) {
+        continue;
+      }
+      TreeMap<Long, String> held = deferred.get(tp);
+      long safe = held == null || held.isEmpty() ? next : held.firstKey();
+      if (!Long.valueOf(safe).equals(committed.get(tp))) {
+        offsets.put(tp, new OffsetAndMetadata(safe));
+      }
+    }
+    if (!offsets.isEmpty()) {
+      // effects first (events acknowledged), then the offsets that say they happened
+      producer.flush();
+      consumer.commitSync(offsets);
+      offsets.forEach((tp, o) -> committed.put(tp, o.offset()));
+    }
+  }
+
+  /** Stops polling after the current record, commits what is durable and leaves the group. */
+  @Override
+  public void close() {
+    running.set(false);
+    consumer.wakeup();
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

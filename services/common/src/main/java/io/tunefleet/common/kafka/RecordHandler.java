@@ -1,0 +1,27 @@
+package io.tunefleet.common.kafka;
+
+import java.util.Collection;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * What a service does with each record its {@link ConsumerLoop} receives. Runs on the loop's own thread
+ * (never an event loop), one record at a time, in partition order.
+ */
+public interface RecordHandler {
+  /**
+   * Handles one record. When this returns, the record's effect must be durable — unless the handler
+   * called {@link RecordContext#defer}, which holds the committed offset back until {@link RecordContext#release}.
+   * An exception sends the record to the dead-letter topic with the exception's message as the reason.
+   */
+  void handle(ConsumerRecord<String, byte[]> record, RecordContext context) throws Exception;
+
+  /** Partitions this replica now owns (after a rebalance). */
+  default void onAssigned(Collection<TopicPartition> partitions) {}
+
+  /** Partitions this replica no longer owns: drop in-memory state of their jobs, the new owner resumes them. */
+  default void onRevoked(Collection<TopicPartition> partitions) {}
+
+  /** Called after each poll, with or without records. */
+  default void afterPoll(RecordContext context) {}
+}
