@@ -74,6 +74,33 @@ public final class BlobStore {
     return BlobRef.newBuilder().setUri(file.toUri().toString()).setSha256(sha256(bytes)).setSizeBytes(bytes.length).build();
   }
 
+  /** Reads a small file written with {@link #put} at a known path, without a reference (pointers, markers). */
+  public byte[] read(String relativePath) throws IOException {
+    return Files.readAllBytes(resolve(relativePath));
+  }
+
+  /** Deletes a folder of the store and everything in it (consumed batches). */
+  public void deleteTree(String relativePath) throws IOException {
+    Path dir = resolve(relativePath);
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var files = Files.walk(dir)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  /** Bytes used by the store (for the disk-usage gauge). */
+  public long usedBytes() {
+    try (var files = Files.walk(root)) {
+      return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
   public void delete(BlobRef ref) throws IOException {
     Files.deleteIfExists(pathOf(ref.getUri()));
   }

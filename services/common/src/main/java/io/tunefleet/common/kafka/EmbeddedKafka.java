@@ -142,6 +142,10 @@ public final class EmbeddedKafka implements AutoCloseable {
       if (!process.isAlive()) {
         throw new IOException("the broker exited with " + process.exitValue() + "; see " + logFile());
       }
+      if (!portOpen()) {
+        sleep(200);
+        continue;
+      }
       try (Admin admin = Admin.create(props)) {
         admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
         return;
@@ -189,6 +193,15 @@ public final class EmbeddedKafka implements AutoCloseable {
       return s.getLocalPort();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  private boolean portOpen() {
+    try (java.net.Socket s = new java.net.Socket()) {
+      s.connect(new java.net.InetSocketAddress("localhost", port), 500);
+      return true;
+    } catch (IOException e) {
+      return false;
     }
   }
 

@@ -96,6 +96,58 @@ public final class ResNets {
         + "-w" + a.getBaseWidth() + "-" + a.getStem();
   }
 
+  /**
+   * Trainable parameters of a resolved architecture, computed from its shape alone (no engine needed),
+   * exactly as {@link ParameterNames#countTrainable} counts a built network.
+   */
+  public static long parameterCount(Architecture a) {
+    long w = a.getBaseWidth();
+    long k = "imagenet".equals(a.getStem()) ? 7 : 3;
+    long n = a.getInputChannels() * w * k * k + 2 * w;
+    long in = w;
+    for (int i = 0; i < 4; i++) {
+      long width = w << i;
+      long out = a.getBottleneck() ? width * 4 : width;
+      for (int b = 0; b < a.getBlocks(i); b++) {
+        boolean strided = b == 0 && i > 0;
+        if (a.getBottleneck()) {
+          n += in * width + 2 * width + width * width * 9 + 2 * width + width * out + 2 * out;
+        } else {
+          n += in * width * 9 + 2 * width + width * width * 9 + 2 * width;
+        }
+        if (strided || in != out) {
+          n += in * out + 2 * out;
+        }
+        in = out;
+      }
+    }
+    long classes = a.getNumClasses();
+    if (a.getHead().getKind() == HeadSpec.Kind.MLP) {
+      long h = a.getHead().getHidden() > 0 ? a.getHead().getHidden() : 256;
+      n += in * h + h + 2 * h + h * classes + classes;
+    } else {
+      n += in * classes + classes;
+    }
+    return n;
+  }
+
+  /**
+   * The default student of a teacher: one block per stage, the teacher's stem, a linear head, and the
+   * widest base width at which the teacher has at least {@code minCompression} times its parameters.
+   */
+  public static Architecture defaultStudent(Architecture teacher, double minCompression) {
+    long teacherParams = parameterCount(teacher);
+    for (int width = teacher.getBaseWidth(); width >= 4; width--) {
+      Architecture student = Architecture.newBuilder().setFamily("resnet").addAllBlocks(List.of(1, 1, 1, 1))
+          .setBaseWidth(width).setStem(teacher.getStem()).setHead(HeadSpec.newBuilder().setKind(HeadSpec.Kind.LINEAR))
+          .setNumClasses(teacher.getNumClasses()).setInputChannels(3).build();
+      if (teacherParams >= minCompression * parameterCount(student)) {
+        return student;
+      }
+    }
+    throw new IllegalArgumentException("no student of width >= 4 is " + minCompression + "x smaller than " + name(teacher));
+  }
+
   /** Builds and initialises the network for inputs of {@code imageSize} x {@code imageSize}. */
   public static ResNet build(Architecture architecture, NDManager manager, int imageSize) {
     ResNet net = new ResNet(resolve(architecture));

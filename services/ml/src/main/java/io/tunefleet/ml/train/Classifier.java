@@ -27,6 +27,7 @@ public final class Classifier implements AutoCloseable {
   private final ParameterStore store;
 
   private Classifier(Architecture architecture, int imageSize, Map<String, NDArray> weights, Device device) {
+    GradMode.offOnThisThread();
     this.model = Model.newInstance("classifier", device);
     this.net = ResNets.build(architecture, model.getNDManager(), imageSize);
     model.setBlock(net);
@@ -59,11 +60,13 @@ public final class Classifier implements AutoCloseable {
 
   /** Logits (N, K) for {@code batch}, attached to {@code scope}. */
   public NDArray logits(NDManager scope, ImageBatch batch) {
+    GradMode.offOnThisThread();
     return net.forward(store, new NDList(Tensors.images(scope, batch)), false).singletonOrThrow();
   }
 
   /** Penultimate features (N, C) for {@code batch}, attached to {@code scope}. */
   public NDArray features(NDManager scope, ImageBatch batch) {
+    GradMode.offOnThisThread();
     return net.features(store, Tensors.images(scope, batch), false);
   }
 

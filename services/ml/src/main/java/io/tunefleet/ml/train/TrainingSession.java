@@ -103,6 +103,7 @@ public final class TrainingSession implements AutoCloseable {
    * @return the number of tensors copied
    */
   public int initBackboneFrom(Map<String, NDArray> weights) {
+    GradMode.offOnThisThread();
     int copied = 0;
     List<String> problems = new ArrayList<>();
     for (Map.Entry<String, Parameter> e : named.entrySet()) {
@@ -128,6 +129,7 @@ public final class TrainingSession implements AutoCloseable {
 
   /** Restores weights, running statistics and momentum from a checkpoint of this same network. */
   public void restore(ModelFile.Contents checkpoint) {
+    GradMode.offOnThisThread();
     for (Map.Entry<String, Parameter> e : named.entrySet()) {
       NDArray src = checkpoint.weights().get(e.getKey());
       if (src == null || !src.getShape().equals(e.getValue().getArray().getShape())) {
@@ -193,6 +195,7 @@ public final class TrainingSession implements AutoCloseable {
    */
   public StepResult step(ImageBatch batch, Function<NDManager, NDArray> extraLabels) {
     long start = System.nanoTime();
+    GradMode.offOnThisThread();
     try (NDManager scope = manager().newSubManager()) {
       NDArray x = Tensors.images(scope, batch);
       NDArray y = Tensors.labels(scope, batch);

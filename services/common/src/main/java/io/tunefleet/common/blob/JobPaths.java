@@ -1,0 +1,74 @@
+package io.tunefleet.common.blob;
+
+import io.tunefleet.proto.v1.Phase;
+import java.util.Locale;
+
+/**
+ * Where a job's files live in the blob store. One layout, shared by every service:
+ * <pre>
+ * jobs/JOB/request.pb                      the accepted, fully resolved TrainingRequest
+ * jobs/JOB/accepted                        written once the first epochs are published
+ * jobs/JOB/data/validation.batch           the validation split (unaugmented)
+ * jobs/JOB/batches/train/e0003/s00012.batch
+ * jobs/JOB/checkpoints/train/e0003.ckpt    weights + momentum + manifest
+ * jobs/JOB/checkpoints/train/latest.pb     the last Checkpoint event (resume point)
+ * jobs/JOB/evaluations/train/e0003.pb      the verdict on a checkpoint (replays republish it)
+ * jobs/JOB/models/teacher.model            exported weights of the finished models
+ * </pre>
+ */
+public final class JobPaths {
+  private JobPaths() {}
+
+  public static String request(String job) {
+    return "jobs/" + job + "/request.pb";
+  }
+
+  public static String accepted(String job) {
+    return "jobs/" + job + "/accepted";
+  }
+
+  public static String validation(String job) {
+    return "jobs/" + job + "/data/validation.batch";
+  }
+
+  public static String epochDir(String job, Phase phase, int epoch) {
+    return String.format(Locale.ROOT, "jobs/%s/batches/%s/e%04d", job, name(phase), epoch);
+  }
+
+  public static String batch(String job, Phase phase, int epoch, int index) {
+    return String.format(Locale.ROOT, "%s/s%05d.batch", epochDir(job, phase, epoch), index);
+  }
+
+  /** Marks an epoch's batches as produced and published. */
+  public static String epochDone(String job, Phase phase, int epoch) {
+    return epochDir(job, phase, epoch) + ".done";
+  }
+
+  public static String checkpoint(String job, Phase phase, int epoch) {
+    return String.format(Locale.ROOT, "jobs/%s/checkpoints/%s/e%04d.ckpt", job, name(phase), epoch);
+  }
+
+  public static String latestCheckpoint(String job, Phase phase) {
+    return String.format(Locale.ROOT, "jobs/%s/checkpoints/%s/latest.pb", job, name(phase));
+  }
+
+  public static String evaluation(String job, Phase phase, int epoch) {
+    return String.format(Locale.ROOT, "jobs/%s/evaluations/%s/e%04d.pb", job, name(phase), epoch);
+  }
+
+  public static String lastEvaluation(String job, Phase phase) {
+    return String.format(Locale.ROOT, "jobs/%s/evaluations/%s/last.pb", job, name(phase));
+  }
+
+  public static String model(String job, String name) {
+    return "jobs/" + job + "/models/" + name + ".model";
+  }
+
+  public static String finished(String job) {
+    return "jobs/" + job + "/models/finished.pb";
+  }
+
+  private static String name(Phase phase) {
+    return phase.name().toLowerCase(Locale.ROOT);
+  }
+}

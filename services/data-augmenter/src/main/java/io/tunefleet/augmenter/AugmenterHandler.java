@@ -1,0 +1,254 @@
+package io.tunefleet.augmenter;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.tunefleet.common.blob.BlobStore;
+import io.tunefleet.common.blob.JobPaths;
+import io.tunefleet.common.kafka.RecordContext;
+import io.tunefleet.common.kafka.RecordHandler;
+import io.tunefleet.common.service.ServiceContext;
+import io.tunefleet.ml.augment.Augmentation;
+import io.tunefleet.ml.augment.AugmentationPipeline;
+import io.tunefleet.ml.augment.ImageU8;
+import io.tunefleet.ml.data.BatchCodec;
+import io.tunefleet.ml.data.DatasetLoader;
+import io.tunefleet.ml.data.EpochSampler;
+import io.tunefleet.ml.data.ImageBatch;
+import io.tunefleet.ml.data.LabeledImages;
+import io.tunefleet.ml.data.StratifiedSplit;
+import io.tunefleet.ml.recipe.PathPolicy;
+import io.tunefleet.ml.recipe.RequestResolver;
+import io.tunefleet.ml.validation.FieldProblem;
+import io.tunefleet.ml.validation.InvalidSpecException;
+import io.tunefleet.proto.v1.BatchRef;
+import io.tunefleet.proto.v1.BlobRef;
+import io.tunefleet.proto.v1.Evaluation;
+import io.tunefleet.proto.v1.FieldError;
+import io.tunefleet.proto.v1.JobStatus;
+import io.tunefleet.proto.v1.Phase;
+import io.tunefleet.proto.v1.TrainingRequest;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Accepts training requests (validate, split, publish the first epochs) and paces the rest of the job
+ * on the evaluator's verdicts: each evaluated epoch releases the next one, so the augmenter stays at
+ * most {@code lead_epochs} ahead of training; a final verdict starts the distillation phase. Every
+ * batch is a deterministic function of (request, phase, epoch, index), so a replayed record rewrites
+ * identical files and republishes identical references.
+ */
+final class AugmenterHandler implements RecordHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(AugmenterHandler.class);
+
+  private final ServiceContext ctx;
+  private final BlobStore blobs;
+  private final PathPolicy paths;
+  private final Map<String, Job> jobs = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Job> eldest) {
+      return size() > 8;
+    }
+  };
+  private final Counter images;
+  private final Counter batches;
+  private final Timer augmentTime;
+
+  /** What the augmenter keeps of an accepted job (rebuilt from the blob store after a restart). */
+  private record Job(TrainingRequest request, BlobRef requestRef, BlobRef validationRef, LabeledImages train,
+      int validationSize, Augmentation augmentation) {}
+
+  AugmenterHandler(ServiceContext ctx) {
+    this.ctx = ctx;
+    this.blobs = ctx.blobs();
+    this.paths = new PathPolicy(ctx.config().dataRoots());
+    this.images = Counter.builder("fleet.augmenter.images").description("Images augmented and written").register(ctx.registry());
+    this.batches = Counter.builder("fleet.augmenter.batches").description("Batches written and published").register(ctx.registry());
+    this.augmentTime = Timer.builder("fleet.augmenter.augment").description("Time to augment, encode and write one batch")
+        .register(ctx.registry());
+    Gauge.builder("fleet.augmenter.blob.disk.used.bytes", blobs, BlobStore::usedBytes)
+        .description("Bytes in the blob store").baseUnit("bytes").register(ctx.registry());
+  }
+
+  @Override
+  public void handle(ConsumerRecord<String, byte[]> record, RecordContext context) throws Exception {
+    if (record.topic().equals(ctx.topics().requests)) {
+      onRequest(record);
+    } else {
+      onEvaluation(Evaluation.parseFrom(record.value()));
+    }
+  }
+
+  private void onRequest(ConsumerRecord<String, byte[]> record) throws IOException {
+    String key = record.key() == null ? "" : record.key();
+    TrainingRequest raw;
+    try {
+      raw = TrainingRequest.parseFrom(record.value());
+    } catch (InvalidProtocolBufferException e) {
+      fail(key, List.of(new FieldProblem("(record)", "not a TrainingRequest protobuf: " + e.getMessage())));
+      throw new IllegalArgumentException("malformed TrainingRequest: " + e.getMessage());
+    }
+    String job = raw.getJobId();
+    if (!key.isEmpty() && !key.equals(job)) {
+      fail(key, List.of(new FieldProblem("job_id", "'" + job + "' differs from the record key '" + key + "'")));
+      return;
+    }
+    TrainingRequest request;
+    try {
+      request = RequestResolver.resolve(raw, paths);
+    } catch (InvalidSpecException e) {
+      fail(job.isEmpty() ? key : job, e.problems());
+      return;
+    }
+    if (blobs.exists(JobPaths.accepted(job))) {
+      TrainingRequest accepted = TrainingRequest.parseFrom(blobs.read(JobPaths.request(job)));
+      if (!accepted.equals(request)) {
+        // never disturb the running job; tell the sender why this request is ignored
+        throw new IllegalArgumentException("job id " + job + " is already taken by a different request");
+      }
+      LOG.info("request for {} replayed; already accepted", job);
+      return;
+    }
+    Job state;
+    try {
+      state = prepare(request, true);
+    } catch (InvalidSpecException e) {
+      fail(job, e.problems());
+      return;
+    } catch (IOException | RuntimeException e) {
+      fail(job, List.of(new FieldProblem("dataset", "cannot be read: " + e.getMessage())));
+      return;
+    }
+    ctx.status(job, JobStatus.State.ACCEPTED, String.format("accepted: %d training and %d validation images, %d classes, "
+        + "%s; up to %d epochs", state.train.size(), state.validationSize, request.getNumClasses(),
+        io.tunefleet.ml.model.ResNets.name(request.getBaseModel().getArchitecture()), request.getRecipe().getEpochs()));
+    for (int e = 0; e < Math.min(request.getRecipe().getLeadEpochs(), request.getRecipe().getEpochs()); e++) {
+      produceEpoch(state, Phase.TRAIN, e, null);
+    }
+    blobs.put(JobPaths.accepted(job), "accepted\n".getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Loads the dataset, splits it and writes the request and validation blobs (idempotent). */
+  private Job prepare(TrainingRequest request, boolean writeBlobs) throws IOException {
+    String job = request.getJobId();
+    DatasetLoader.Loaded loaded = DatasetLoader.load(request.getDataset(), request.getNumClasses(), paths);
+    LabeledImages data = loaded.images();
+    StratifiedSplit split = StratifiedSplit.of(data.labels(), data.numClasses(),
+        request.getDataset().getValidationFraction(), request.getRecipe().getSeed());
+    Augmentation augmentation = AugmentationPipeline.fromSpec(request.getRecipe().getAugmentationsList());
+    BlobRef requestRef;
+    BlobRef validationRef;
+    if (writeBlobs) {
+      requestRef = blobs.put(JobPaths.request(job), request.toByteArray());
+      validationRef = blobs.put(JobPaths.validation(job), BatchCodec.encode(ImageBatch.of(data.subset(split.validation()))));
+      blobs.put("jobs/" + job + "/data/dataset.sha256", loaded.sha256().getBytes(StandardCharsets.UTF_8));
+    } else {
+      requestRef = blobs.refOf(JobPaths.request(job));
+      validationRef = blobs.refOf(JobPaths.validation(job));
+    }
+    Job state = new Job(request, requestRef, validationRef, data.subset(split.train()), split.validation().length,
+        augmentation);
+    jobs.put(job, state);
+    return state;
+  }
+
+  private Job job(String jobId) throws IOException {
+    Job state = jobs.get(jobId);
+    if (state == null) {
+      TrainingRequest request = TrainingRequest.parseFrom(blobs.read(JobPaths.request(jobId)));
+      state = prepare(request, false);
+    }
+    return state;
+  }
+
+  private void onEvaluation(Evaluation ev) throws IOException {
+    String jobId = ev.getJobId();
+    if (!blobs.exists(JobPaths.accepted(jobId))) {
+      LOG.debug("evaluation for unknown job {}", jobId);
+      return;
+    }
+    Job state = job(jobId);
+    TrainingRequest r = state.request;
+    if (ev.getPhase() == Phase.TRAIN) {
+      if (ev.getVerdict() == Evaluation.Verdict.CONTINUE) {
+        int next = ev.getEpoch() + r.getRecipe().getLeadEpochs();
+        if (next < r.getRecipe().getEpochs()) {
+          produceEpoch(state, Phase.TRAIN, next, null);
+        }
+      } else if (r.getDistillation().getEnabled()) {
+        for (int e = 0; e < Math.min(r.getRecipe().getLeadEpochs(), r.getDistillation().getEpochs()); e++) {
+          produceEpoch(state, Phase.DISTILL, e, ev.getBestCheckpoint());
+        }
+      }
+    } else if (ev.getPhase() == Phase.DISTILL && ev.getVerdict() == Evaluation.Verdict.CONTINUE) {
+      int next = ev.getEpoch() + r.getRecipe().getLeadEpochs();
+      if (next < r.getDistillation().getEpochs()) {
+        produceEpoch(state, Phase.DISTILL, next, ev.getTeacher());
+      }
+    }
+  }
+
+  /** Augments, writes and publishes every batch of one epoch, unless it was already published. */
+  private void produceEpoch(Job state, Phase phase, int epoch, BlobRef teacher) throws IOException {
+    TrainingRequest r = state.request;
+    String job = r.getJobId();
+    if (blobs.exists(JobPaths.epochDone(job, phase, epoch))) {
+      return;
+    }
+    long seed = r.getRecipe().getSeed() + (phase == Phase.DISTILL ? 1_000_003L : 0);
+    int[] order = EpochSampler.order(state.train.labels(), r.getNumClasses(), epoch, seed, r.getRecipe().getBalancedSampling());
+    int batchSize = r.getRecipe().getBatchSize();
+    // a last batch of one image would break BatchNorm's batch statistics: fold it into the previous one
+    int steps = Math.max(1, order.length / batchSize);
+    int epochs = phase == Phase.TRAIN ? r.getRecipe().getEpochs() : r.getDistillation().getEpochs();
+    for (int s = 0; s < steps; s++) {
+      int from = s * batchSize;
+      int to = s == steps - 1 ? order.length : from + batchSize;
+      Timer.Sample t = Timer.start();
+      List<ImageU8> imgs = new ArrayList<>(to - from);
+      int[] labels = new int[to - from];
+      int[] index = new int[to - from];
+      for (int i = from; i < to; i++) {
+        int pos = order[i];
+        imgs.add(state.augmentation.apply(state.train.images().get(pos),
+            AugmentationPipeline.rngFor(seed, job, epoch, i)));
+        labels[i - from] = state.train.labels()[pos];
+        index[i - from] = state.train.sourceIndex()[pos];
+      }
+      BlobRef ref = blobs.put(JobPaths.batch(job, phase, epoch, s), BatchCodec.encode(ImageBatch.of(imgs, labels, index)));
+      t.stop(augmentTime);
+      BatchRef.Builder b = BatchRef.newBuilder().setJobId(job).setPhase(phase).setEpoch(epoch).setIndexInEpoch(s)
+          .setStepsInEpoch(steps).setEpochsPlanned(epochs).setBatch(ref).setRequest(state.requestRef)
+          .setValidation(state.validationRef).setSamples(to - from);
+      if (teacher != null) {
+        b.setTeacher(teacher);
+      }
+      ctx.producer().send(ctx.topics().batches, job, b.build());
+      images.increment(to - from);
+      batches.increment();
+    }
+    ctx.producer().flush();
+    blobs.put(JobPaths.epochDone(job, phase, epoch), Arrays.toString(new int[] {steps}).getBytes(StandardCharsets.UTF_8));
+    LOG.info("{}: {} epoch {} published ({} batches)", job, phase, epoch, steps);
+  }
+
+  private void fail(String job, List<FieldProblem> problems) {
+    JobStatus.Builder s = JobStatus.newBuilder().setJobId(job).setState(JobStatus.State.FAILED)
+        .setMessage("request rejected: " + problems.size() + " problem(s): "
+            + String.join("; ", problems.stream().map(FieldProblem::toString).toList()));
+    for (FieldProblem p : problems) {
+      s.addErrors(FieldError.newBuilder().setField(p.field()).setProblem(p.problem()));
+    }
+    ctx.status(s);
+    LOG.info("{}: {}", job, s.getMessage());
+  }
+}

@@ -1,0 +1,144 @@
+package io.tunefleet.distiller;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.tunefleet.common.blob.BlobStore;
+import io.tunefleet.common.blob.JobPaths;
+import io.tunefleet.common.kafka.RecordContext;
+import io.tunefleet.common.kafka.RecordHandler;
+import io.tunefleet.common.service.ServiceContext;
+import io.tunefleet.ml.model.ModelFile;
+import io.tunefleet.ml.model.ResNets;
+import io.tunefleet.proto.v1.Architecture;
+import io.tunefleet.proto.v1.BatchRef;
+import io.tunefleet.proto.v1.BlobRef;
+import io.tunefleet.proto.v1.Evaluation;
+import io.tunefleet.proto.v1.FinishedModel;
+import io.tunefleet.proto.v1.JobStatus;
+import io.tunefleet.proto.v1.Lineage;
+import io.tunefleet.proto.v1.Metrics;
+import io.tunefleet.proto.v1.ModelFinished;
+import io.tunefleet.proto.v1.Phase;
+import io.tunefleet.proto.v1.TrainingRequest;
+import io.tunefleet.trainer.PhaseTrainer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Collection;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Trains students (through a DISTILL {@link PhaseTrainer}) and, on the final verdict of a job's last
+ * phase, exports the best teacher and student as model files and publishes {@link ModelFinished}.
+ * Publishing is idempotent: the event is stored before it is sent, and a replay resends the stored one.
+ */
+final class DistillerHandler implements RecordHandler, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(DistillerHandler.class);
+
+  private final ServiceContext ctx;
+  private final BlobStore blobs;
+  private final PhaseTrainer students;
+  private final Counter finishedJobs;
+  private final DistributionSummary compression;
+
+  DistillerHandler(ServiceContext ctx) {
+    this.ctx = ctx;
+    this.blobs = ctx.blobs();
+    this.students = new PhaseTrainer(ctx, Phase.DISTILL);
+    this.finishedJobs = Counter.builder("fleet.distiller.models.finished").description("Finished-model events published")
+        .register(ctx.registry());
+    this.compression = DistributionSummary.builder("fleet.distiller.compression.ratio")
+        .description("Teacher parameters / student parameters of finished models").register(ctx.registry());
+  }
+
+  @Override
+  public void handle(ConsumerRecord<String, byte[]> record, RecordContext context) throws Exception {
+    if (record.topic().equals(ctx.topics().batches)) {
+      students.onBatch(record, BatchRef.parseFrom(record.value()), context);
+      return;
+    }
+    Evaluation ev = Evaluation.parseFrom(record.value());
+    students.onEvaluation(ev);
+    if (ev.getVerdict() == Evaluation.Verdict.CONTINUE) {
+      return;
+    }
+    TrainingRequest request = TrainingRequest.parseFrom(blobs.get(ev.getRequest()));
+    boolean distill = request.getDistillation().getEnabled();
+    if (ev.getPhase() == Phase.TRAIN && distill) {
+      ctx.status(ev.getJobId(), JobStatus.State.DISTILLING, String.format("teacher done (best epoch %d, accuracy %.4f, "
+          + "macro-F1 %.4f); distilling into %s", ev.getBestEpoch() + 1, ev.getBestMetrics().getAccuracy(),
+          ev.getBestMetrics().getMacroF1(), ResNets.name(request.getDistillation().getStudent())));
+    } else if (ev.getPhase() == Phase.TRAIN || ev.getPhase() == Phase.DISTILL) {
+      finish(ev, request);
+    }
+  }
+
+  private void finish(Evaluation ev, TrainingRequest request) throws IOException {
+    String job = ev.getJobId();
+    if (blobs.exists(JobPaths.finished(job))) {
+      ctx.producer().sendAndWait(ctx.topics().models, job, ModelFinished.parseFrom(blobs.read(JobPaths.finished(job))));
+      return;
+    }
+    boolean withStudent = ev.getPhase() == Phase.DISTILL;
+    FinishedModel teacher = withStudent
+        ? export(job, "teacher", ev.getTeacher(), ev.getTeacherArchitecture(), ev.getTeacherParameterCount(), ev.getTeacherMetrics(), ev.getTeacherEpoch())
+        : export(job, "teacher", ev.getBestCheckpoint(), ev.getArchitecture(), ev.getParameterCount(), ev.getBestMetrics(), ev.getBestEpoch());
+    ModelFinished.Builder done = ModelFinished.newBuilder().setJobId(job).setTeacher(teacher)
+        .setFinishedAtMs(System.currentTimeMillis());
+    if (withStudent) {
+      FinishedModel student = export(job, "student", ev.getBestCheckpoint(), ev.getArchitecture(), ev.getParameterCount(),
+          ev.getBestMetrics(), ev.getBestEpoch());
+      done.setStudent(student)
+          .setCompressionRatio((double) teacher.getParameterCount() / student.getParameterCount())
+          .setAccuracyRetention(teacher.getAccuracy() == 0 ? 0 : student.getAccuracy() / teacher.getAccuracy());
+      compression.record(done.getCompressionRatio());
+    }
+    String datasetSha = blobs.exists("jobs/" + job + "/data/dataset.sha256")
+        ? new String(blobs.read("jobs/" + job + "/data/dataset.sha256"), StandardCharsets.UTF_8) : "";
+    String base = request.getBaseModel().getCheckpoint().isEmpty() ? "random initialisation ("
+        + ResNets.name(request.getBaseModel().getArchitecture()) + ")" : request.getBaseModel().getCheckpoint();
+    done.setLineage(Lineage.newBuilder().setRequest(ev.getRequest()).setBaseModel(base).setDatasetSha256(datasetSha));
+    ModelFinished event = done.build();
+    blobs.put(JobPaths.finished(job), event.toByteArray());
+    ctx.producer().sendAndWait(ctx.topics().models, job, event);
+    finishedJobs.increment();
+    ctx.status(job, JobStatus.State.FINISHED, withStudent
+        ? String.format("finished: teacher accuracy %.4f macro-F1 %.4f (%d params); student accuracy %.4f macro-F1 %.4f "
+            + "(%d params, %.1fx smaller, %.1f%% of the teacher's accuracy)", teacher.getAccuracy(), teacher.getMacroF1(),
+            teacher.getParameterCount(), event.getStudent().getAccuracy(), event.getStudent().getMacroF1(),
+            event.getStudent().getParameterCount(), event.getCompressionRatio(), 100 * event.getAccuracyRetention())
+        : String.format("finished: model accuracy %.4f macro-F1 %.4f (%d params); distillation off", teacher.getAccuracy(),
+            teacher.getMacroF1(), teacher.getParameterCount()));
+    LOG.info("{}: finished model published", job);
+  }
+
+  /** Copies a checkpoint's weights (no optimizer state) into the job's models folder. */
+  private FinishedModel export(String job, String name, BlobRef checkpoint, Architecture architecture, long params,
+      Metrics metrics, int epoch) throws IOException {
+    byte[] model;
+    try (NDManager tmp = NDManager.newBaseManager()) {
+      ModelFile.Contents c = ModelFile.decode(blobs.get(checkpoint), tmp);
+      model = ModelFile.encode(c.manifest().toBuilder().setNote("fleet " + name + " of job " + job).build(), c.weights(),
+          Map.<String, NDArray>of());
+    }
+    BlobRef ref = blobs.put(JobPaths.model(job, name), model);
+    return FinishedModel.newBuilder().setModel(ref).setArchitectureName(ResNets.name(architecture)).setArchitecture(architecture)
+        .setParameterCount(params).setAccuracy(metrics.getAccuracy()).setMacroF1(metrics.getMacroF1())
+        .setEpoch(epoch).setMetrics(metrics).build();
+  }
+
+  @Override
+  public void onRevoked(Collection<TopicPartition> partitions) {
+    students.onRevoked(partitions);
+  }
+
+  @Override
+  public void close() {
+    students.close();
+  }
+}

@@ -1,0 +1,160 @@
+package io.tunefleet.evaluator;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.tunefleet.common.blob.BlobStore;
+import io.tunefleet.common.blob.JobPaths;
+import io.tunefleet.common.kafka.RecordContext;
+import io.tunefleet.common.kafka.RecordHandler;
+import io.tunefleet.common.service.ServiceContext;
+import io.tunefleet.ml.data.BatchCodec;
+import io.tunefleet.ml.data.ImageBatch;
+import io.tunefleet.ml.metrics.ConfusionMatrix;
+import io.tunefleet.ml.train.Classifier;
+import io.tunefleet.proto.v1.Checkpoint;
+import io.tunefleet.proto.v1.Evaluation;
+import io.tunefleet.proto.v1.Metrics;
+import io.tunefleet.proto.v1.Phase;
+import io.tunefleet.proto.v1.TrainingRequest;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Scores each checkpoint on the job's validation split and decides: continue, stop early (macro-F1
+ * has not improved for {@code early_stopping_patience} epochs) or complete. The verdict is written to
+ * the blob store before it is published, so a replayed checkpoint gets the very same verdict.
+ */
+final class EvaluatorHandler implements RecordHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(EvaluatorHandler.class);
+
+  private final ServiceContext ctx;
+  private final BlobStore blobs;
+  private final Device device;
+  private final Map<String, ImageBatch> validationCache = new HashMap<>();
+  private final Map<String, Map<String, AtomicReference<Double>>> gauges = new HashMap<>();
+
+  EvaluatorHandler(ServiceContext ctx) {
+    this.ctx = ctx;
+    this.blobs = ctx.blobs();
+    this.device = Engine.getInstance().getGpuCount() > 0 && !ctx.config().get(io.tunefleet.common.config.FleetConfig.DEVICE).equals("cpu")
+        ? Device.gpu() : Device.cpu();
+  }
+
+  @Override
+  public void handle(ConsumerRecord<String, byte[]> record, RecordContext context) throws Exception {
+    Checkpoint c = Checkpoint.parseFrom(record.value());
+    String job = c.getJobId();
+    String verdictPath = JobPaths.evaluation(job, c.getPhase(), c.getEpoch());
+    if (blobs.exists(verdictPath)) {
+      Evaluation stored = Evaluation.parseFrom(blobs.read(verdictPath));
+      ctx.producer().sendAndWait(ctx.topics().evaluations, job, stored);
+      advanceLast(stored);
+      LOG.info("{}: {} epoch {} re-announced (replay)", job, c.getPhase(), c.getEpoch());
+      return;
+    }
+    Evaluation last = last(job, c.getPhase());
+    if (last != null && (last.getVerdict() != Evaluation.Verdict.CONTINUE || c.getEpoch() <= last.getEpoch())) {
+      LOG.info("{}: {} epoch {} ignored: the phase already ended at epoch {}", job, c.getPhase(), c.getEpoch(), last.getEpoch());
+      return;
+    }
+    long start = System.nanoTime();
+    TrainingRequest request = TrainingRequest.parseFrom(blobs.get(c.getRequest()));
+    ImageBatch validation = validation(c);
+    Metrics metrics;
+    try (Classifier model = Classifier.load(blobs.get(c.getCheckpoint()), validation.height(), device)) {
+      ConfusionMatrix cm = model.evaluate(validation, 256);
+      metrics = cm.toProto(classNames(request));
+    }
+    boolean improved = last == null || metrics.getMacroF1() > last.getBestMetrics().getMacroF1();
+    int stale = improved ? 0 : last.getEpochsWithoutImprovement() + 1;
+    Evaluation.Verdict verdict = c.getEpoch() + 1 >= c.getEpochsPlanned() ? Evaluation.Verdict.COMPLETE
+        : stale >= request.getRecipe().getEarlyStoppingPatience() ? Evaluation.Verdict.STOP_EARLY
+        : Evaluation.Verdict.CONTINUE;
+    double seconds = (System.nanoTime() - start) / 1e9;
+    Evaluation.Builder e = Evaluation.newBuilder().setJobId(job).setPhase(c.getPhase()).setEpoch(c.getEpoch())
+        .setCheckpoint(c.getCheckpoint()).setMetrics(metrics).setVerdict(verdict)
+        .setEpochsWithoutImprovement(stale).setRequest(c.getRequest()).setValidation(c.getValidation())
+        .setEpochsPlanned(c.getEpochsPlanned()).setEvalSeconds(seconds);
+    if (improved) {
+      e.setBestEpoch(c.getEpoch()).setBestMetrics(metrics).setBestCheckpoint(c.getCheckpoint())
+          .setArchitecture(c.getArchitecture()).setParameterCount(c.getParameterCount());
+    } else {
+      e.setBestEpoch(last.getBestEpoch()).setBestMetrics(last.getBestMetrics()).setBestCheckpoint(last.getBestCheckpoint())
+          .setArchitecture(last.getArchitecture()).setParameterCount(last.getParameterCount());
+    }
+    if (c.getPhase() == Phase.DISTILL) {
+      Evaluation teacher = last(job, Phase.TRAIN);
+      if (teacher != null) {
+        e.setTeacher(teacher.getBestCheckpoint()).setTeacherMetrics(teacher.getBestMetrics())
+            .setTeacherArchitecture(teacher.getArchitecture()).setTeacherParameterCount(teacher.getParameterCount())
+            .setTeacherEpoch(teacher.getBestEpoch());
+      }
+    }
+    Evaluation ev = e.build();
+    blobs.put(verdictPath, ev.toByteArray());
+    ctx.producer().sendAndWait(ctx.topics().evaluations, job, ev);
+    blobs.put(JobPaths.lastEvaluation(job, c.getPhase()), ev.toByteArray());
+    Timer.builder("fleet.evaluator.evaluation").description("Time to score one checkpoint on the validation split")
+        .register(ctx.registry()).record((long) (seconds * 1e9), TimeUnit.NANOSECONDS);
+    gauge(job, c.getPhase(), "accuracy", metrics.getAccuracy(), "Validation accuracy of the last checkpoint");
+    gauge(job, c.getPhase(), "macro.f1", metrics.getMacroF1(), "Validation macro-F1 of the last checkpoint");
+    gauge(job, c.getPhase(), "best.macro.f1", ev.getBestMetrics().getMacroF1(), "Best validation macro-F1 so far");
+    gauge(job, c.getPhase(), "epochs.without.improvement", stale, "Early-stopping counter (epochs since the best)");
+    LOG.info("{}: {} epoch {}: accuracy {} macro-F1 {} -> {} (best epoch {})", job, c.getPhase(), c.getEpoch(),
+        String.format("%.4f", metrics.getAccuracy()), String.format("%.4f", metrics.getMacroF1()), verdict, ev.getBestEpoch());
+  }
+
+  private void gauge(String job, Phase phase, String name, double value, String description) {
+    Map<String, AtomicReference<Double>> forJob = gauges.computeIfAbsent(job + "/" + phase, k -> new HashMap<>());
+    forJob.computeIfAbsent(name, n -> {
+      AtomicReference<Double> ref = new AtomicReference<>(value);
+      Gauge.builder("fleet.evaluator.validation." + n, ref, AtomicReference::get).description(description)
+          .tags(Tags.of("job", job, "phase", phase.name().toLowerCase(java.util.Locale.ROOT))).register(ctx.registry());
+      return ref;
+    }).set(value);
+  }
+
+  private ImageBatch validation(Checkpoint c) throws IOException {
+    ImageBatch cached = validationCache.get(c.getValidation().getSha256());
+    if (cached == null) {
+      cached = BatchCodec.decode(blobs.get(c.getValidation()));
+      if (validationCache.size() > 8) {
+        validationCache.clear();
+      }
+      validationCache.put(c.getValidation().getSha256(), cached);
+    }
+    return cached;
+  }
+
+  private Evaluation last(String job, Phase phase) throws IOException {
+    String path = JobPaths.lastEvaluation(job, phase);
+    return blobs.exists(path) ? Evaluation.parseFrom(blobs.read(path)) : null;
+  }
+
+  /** After a replay, the last verdict may not have been recorded yet: record it. */
+  private void advanceLast(Evaluation stored) throws IOException {
+    Evaluation last = last(stored.getJobId(), stored.getPhase());
+    if (last == null || last.getEpoch() < stored.getEpoch()) {
+      blobs.put(JobPaths.lastEvaluation(stored.getJobId(), stored.getPhase()), stored.toByteArray());
+    }
+  }
+
+  private static List<String> classNames(TrainingRequest request) {
+    List<String> names = new ArrayList<>(request.getDataset().getClassNamesList());
+    for (int i = names.size(); i < request.getNumClasses(); i++) {
+      names.add(request.getDataset().getClassesCount() > i ? "class " + request.getDataset().getClasses(i) : "class " + i);
+    }
+    return names;
+  }
+}

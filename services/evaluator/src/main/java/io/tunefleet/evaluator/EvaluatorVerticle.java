@@ -1,0 +1,32 @@
+package io.tunefleet.evaluator;
+
+import io.tunefleet.common.kafka.RecordHandler;
+import io.tunefleet.common.kafka.Topics;
+import io.tunefleet.common.service.ServiceContext;
+import io.tunefleet.common.service.ServiceLauncher;
+import io.tunefleet.common.service.ServiceVerticle;
+import java.util.List;
+
+/** The evaluator service: checkpoints in, verdicts (metrics, best so far, early stopping) out. */
+public final class EvaluatorVerticle extends ServiceVerticle {
+  public static final String NAME = "evaluator";
+
+  @Override
+  protected String serviceName() {
+    return NAME;
+  }
+
+  @Override
+  protected List<String> topics(Topics topics) {
+    return List.of(topics.checkpoints);
+  }
+
+  @Override
+  protected RecordHandler createHandler(ServiceContext context) {
+    return new EvaluatorHandler(context);
+  }
+
+  public static void main(String[] args) {
+    ServiceLauncher.run(new EvaluatorVerticle());
+  }
+}

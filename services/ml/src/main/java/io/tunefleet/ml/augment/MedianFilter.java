@@ -1,0 +1,320 @@
+package io.tunefleet.ml.augment;
+
+import java.util.Arrays;
+
+/**
+ * Exact 8-bit median filters with BORDER_REPLICATE, equal to {@code cv2.medianBlur(img, ksize)}.
+ *
+ * <p>3x3 sorts every column of three once per row and takes the median of the column minima maxima
+ * and so on (a pruned sorting network), in int arrays that HotSpot's auto-vectoriser handles. Larger
+ * kernels use a bit-sliced radix selection: 64 neighbouring outputs of one channel are processed at
+ * once as bit-planes in a {@code long}, and for each of the 8 bits from the top a carry-save adder
+ * tree counts, lane by lane, how many window values still tied with the median's prefix have a 0
+ * there. That costs about 12 word operations per window value and bit for 64 outputs, whatever the
+ * data, and needs no histogram.
+ */
+final class MedianFilter {
+  private MedianFilter() {}
+
+  static ImageU8 median(ImageU8 src, int ksize) {
+    if (ksize < 3 || ksize % 2 == 0 || ksize > 15) {
+      throw new IllegalArgumentException("median kernel size must be odd in [3, 15], was " + ksize);
+    }
+    return ksize == 3 ? median3(src) : medianBitSliced(src, ksize);
+  }
+
+  private static int min(int a, int b) {
+    int d = a - b;
+    return b + (d & (d >> 31));
+  }
+
+  private static int max(int a, int b) {
+    int d = a - b;
+    return a - (d & (d >> 31));
+  }
+
+  static ImageU8 median3(ImageU8 src) {
+    int h = src.height();
+    int w = src.width();
+    int c = src.channels();
+    int n = w * c;
+    int paddedLen = (w + 2) * c;
+    int[][] rows = new int[3][paddedLen]; // padded row py in slot (py + 1) % 3
+    int[] lo = new int[paddedLen];
+    int[] mid = new int[paddedLen];
+    int[] hi = new int[paddedLen];
+    int[] med = new int[n];
+    byte[] out = new byte[h * n];
+    Border.paddedRow(src, 0, 1, 1, true, rows[0]);
+    Border.paddedRow(src, 0, 1, 1, true, rows[1]);
+    int c2 = 2 * c;
+    for (int y = 0; y < h; y++) {
+      Border.paddedRow(src, Math.min(y + 1, h - 1), 1, 1, true, rows[(y + 2) % 3]);
+      int[] ra = rows[y % 3];
+      int[] rb = rows[(y + 1) % 3];
+      int[] rc = rows[(y + 2) % 3];
+      for (int i = 0; i < paddedLen; i++) {
+        int a = ra[i];
+        int b = rb[i];
+        int cc = rc[i];
+        int l1 = min(a, b);
+        int h1 = max(a, b);
+        int m1 = min(h1, cc);
+        hi[i] = max(h1, cc);
+        lo[i] = min(l1, m1);
+        mid[i] = max(l1, m1);
+      }
+      for (int i = 0; i < n; i++) {
+        int maxLo = max(max(lo[i], lo[i + c]), lo[i + c2]);
+        int minHi = min(min(hi[i], hi[i + c]), hi[i + c2]);
+        int ma = mid[i];
+        int mb = mid[i + c];
+        int medMid = max(min(ma, mb), min(max(ma, mb), mid[i + c2]));
+        med[i] = max(min(maxLo, medMid), min(max(maxLo, medMid), minHi));
+      }
+      // A separate narrowing loop: HotSpot 17 does not vectorise loops that store int as byte.
+      int base = y * n;
+      for (int i = 0; i < n; i++) {
+        out[base + i] = (byte) med[i];
+      }
+    }
+    return new ImageU8(h, w, c, out);
+  }
+
+  /** Transposes the 8x8 bit matrix whose row i is byte i: bit 8i+j moves to 8j+i. */
+  static long transpose8(long x) {
+    long t = (x ^ (x >>> 7)) & 0x00AA00AA00AA00AAL;
+    x = x ^ t ^ (t << 7);
+    t = (x ^ (x >>> 14)) & 0x0000CCCC0000CCCCL;
+    x = x ^ t ^ (t << 14);
+    t = (x ^ (x >>> 28)) & 0x00000000F0F0F0F0L;
+    x = x ^ t ^ (t << 28);
+    return x;
+  }
+
+  static ImageU8 medianBitSliced(ImageU8 src, int k) {
+    int h = src.height();
+    int w = src.width();
+    int c = src.channels();
+    int r = k / 2;
+    int n = k * k;
+    int nw = (w + 63) >>> 6;
+    int shiftedLen = k * 8 * nw;
+    // ring[slot][channel]: bit-planes of padded source row py (slot (py + r) % k), pre-shifted by each
+    // window column dx: word (dx * 8 + bit) * nw + wi holds lanes wi*64 .. wi*64+63.
+    long[][][] ring = new long[k][c][shiftedLen];
+    long[] planes = new long[8 * (nw + 1)];
+    long[][] rowOf = new long[n][];
+    int[] offOf = new int[n];
+    long[] alive = new long[n];
+    long[] res = new long[8];
+    byte[] in = src.pixels();
+    byte[] out = new byte[in.length];
+    for (int py = -r; py < r; py++) {
+      slice(src, Border.replicate(py, h), r, k, nw, planes, ring[py + r]);
+    }
+    for (int y = 0; y < h; y++) {
+      slice(src, Border.replicate(y + r, h), r, k, nw, planes, ring[(y + 2 * r) % k]);
+      for (int ch = 0; ch < c; ch++) {
+        for (int dy = 0, j = 0; dy < k; dy++) {
+          long[] row = ring[(y + dy) % k][ch];
+          for (int dx = 0; dx < k; dx++, j++) {
+            rowOf[j] = row;
+            offOf[j] = dx * 8 * nw;
+          }
+        }
+        for (int wi = 0; wi < nw; wi++) {
+          selectMedian(rowOf, offOf, n, nw, wi, alive, res);
+          for (int g = 0; g < 8; g++) {
+            int x0 = wi * 64 + g * 8;
+            if (x0 >= w) {
+              break;
+            }
+            int shift = g * 8;
+            long packed = 0;
+            for (int b = 0; b < 8; b++) {
+              packed |= ((res[b] >>> shift) & 0xFFL) << (8 * b);
+            }
+            long values = transpose8(packed);
+            int lanes = Math.min(8, w - x0);
+            int o = (y * w + x0) * c + ch;
+            for (int i = 0; i < lanes; i++, o += c) {
+              out[o] = (byte) (values >>> (8 * i));
+            }
+          }
+        }
+      }
+    }
+    return new ImageU8(h, w, c, out);
+  }
+
+  /** Bit-planes of source row sy (replicate-padded by r), one array per channel, pre-shifted per dx. */
+  private static void slice(ImageU8 src, int sy, int r, int k, int nw, long[] planes, long[][] dst) {
+    int w = src.width();
+    int c = src.channels();
+    byte[] in = src.pixels();
+    int planeWords = nw + 1;
+    int paddedW = w + 2 * r;
+    int rowStart = sy * w * c;
+    for (int ch = 0; ch < c; ch++) {
+      Arrays.fill(planes, 0L);
+      for (int x0 = 0; x0 < paddedW; x0 += 8) {
+        long packed = 0;
+        int lanes = Math.min(8, paddedW - x0);
+        for (int i = 0; i < lanes; i++) {
+          int sx = Border.replicate(x0 + i - r, w);
+          packed |= (long) (in[rowStart + sx * c + ch] & 0xFF) << (8 * i);
+        }
+        long bits = transpose8(packed);
+        int word = x0 >>> 6;
+        int shift = x0 & 63;
+        for (int b = 0; b < 8; b++) {
+          planes[b * planeWords + word] |= ((bits >>> (8 * b)) & 0xFFL) << shift;
+        }
+      }
+      long[] d = dst[ch];
+      for (int dx = 0; dx < k; dx++) {
+        int up = 63 - dx;
+        for (int b = 0; b < 8; b++) {
+          int p = b * planeWords;
+          int o = (dx * 8 + b) * nw;
+          for (int wi = 0; wi < nw; wi++) {
+            d[o + wi] = (planes[p + wi] >>> dx) | ((planes[p + wi + 1] << 1) << up);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Median of the n window values in each of 64 lanes, bit by bit from the top: a lane's median bit
+   * is 0 when more values tied with its prefix have a 0 there than its remaining rank t.
+   */
+  private static void selectMedian(long[][] rowOf, int[] offOf, int n, int nw, int wi, long[] alive,
+      long[] res) {
+    int m = (n - 1) >>> 1;
+    long t0 = -(long) (m & 1);
+    long t1 = -(long) ((m >>> 1) & 1);
+    long t2 = -(long) ((m >>> 2) & 1);
+    long t3 = -(long) ((m >>> 3) & 1);
+    long t4 = -(long) ((m >>> 4) & 1);
+    long t5 = -(long) ((m >>> 5) & 1);
+    long t6 = -(long) ((m >>> 6) & 1);
+    long t7 = -(long) ((m >>> 7) & 1);
+    Arrays.fill(alive, 0, n, -1L);
+    for (int b = 7; b >= 0; b--) {
+      int base = b * nw + wi;
+      // Bit-sliced count Z (weights 1..128) of alive values with a 0 in bit b, Harley-Seal style.
+      long s0 = 0;
+      long s1 = 0;
+      long s2 = 0;
+      long s3 = 0;
+      long s4 = 0;
+      long s5 = 0;
+      long s6 = 0;
+      long s7 = 0;
+      int j = 0;
+      for (; j + 8 <= n; j += 8) {
+        long x0 = alive[j] & ~rowOf[j][offOf[j] + base];
+        long x1 = alive[j + 1] & ~rowOf[j + 1][offOf[j + 1] + base];
+        long x2 = alive[j + 2] & ~rowOf[j + 2][offOf[j + 2] + base];
+        long x3 = alive[j + 3] & ~rowOf[j + 3][offOf[j + 3] + base];
+        long x4 = alive[j + 4] & ~rowOf[j + 4][offOf[j + 4] + base];
+        long x5 = alive[j + 5] & ~rowOf[j + 5][offOf[j + 5] + base];
+        long x6 = alive[j + 6] & ~rowOf[j + 6][offOf[j + 6] + base];
+        long x7 = alive[j + 7] & ~rowOf[j + 7][offOf[j + 7] + base];
+        long u = s0 ^ x0;
+        long twosA = (s0 & x0) | (u & x1);
+        s0 = u ^ x1;
+        u = s0 ^ x2;
+        long twosB = (s0 & x2) | (u & x3);
+        s0 = u ^ x3;
+        u = s1 ^ twosA;
+        long foursA = (s1 & twosA) | (u & twosB);
+        s1 = u ^ twosB;
+        u = s0 ^ x4;
+        twosA = (s0 & x4) | (u & x5);
+        s0 = u ^ x5;
+        u = s0 ^ x6;
+        twosB = (s0 & x6) | (u & x7);
+        s0 = u ^ x7;
+        u = s1 ^ twosA;
+        long foursB = (s1 & twosA) | (u & twosB);
+        s1 = u ^ twosB;
+        u = s2 ^ foursA;
+        long eights = (s2 & foursA) | (u & foursB);
+        s2 = u ^ foursB;
+        long carry = s3 & eights;
+        s3 ^= eights;
+        eights = s4 & carry;
+        s4 ^= carry;
+        carry = s5 & eights;
+        s5 ^= eights;
+        eights = s6 & carry;
+        s6 ^= carry;
+        s7 ^= eights;
+      }
+      for (; j < n; j++) {
+        long x = alive[j] & ~rowOf[j][offOf[j] + base];
+        long carry = s0 & x;
+        s0 ^= x;
+        x = s1 & carry;
+        s1 ^= carry;
+        carry = s2 & x;
+        s2 ^= x;
+        x = s3 & carry;
+        s3 ^= carry;
+        carry = s4 & x;
+        s4 ^= x;
+        x = s5 & carry;
+        s5 ^= carry;
+        carry = s6 & x;
+        s6 ^= x;
+        s7 ^= carry;
+      }
+      // d = t - Z bit-sliced; the final borrow marks lanes with t < Z, whose median bit is 0.
+      long x = t0 ^ s0;
+      long d0 = x;
+      long borrow = ~t0 & s0;
+      x = t1 ^ s1;
+      long d1 = x ^ borrow;
+      borrow = (~t1 & s1) | (~x & borrow);
+      x = t2 ^ s2;
+      long d2 = x ^ borrow;
+      borrow = (~t2 & s2) | (~x & borrow);
+      x = t3 ^ s3;
+      long d3 = x ^ borrow;
+      borrow = (~t3 & s3) | (~x & borrow);
+      x = t4 ^ s4;
+      long d4 = x ^ borrow;
+      borrow = (~t4 & s4) | (~x & borrow);
+      x = t5 ^ s5;
+      long d5 = x ^ borrow;
+      borrow = (~t5 & s5) | (~x & borrow);
+      x = t6 ^ s6;
+      long d6 = x ^ borrow;
+      borrow = (~t6 & s6) | (~x & borrow);
+      x = t7 ^ s7;
+      long d7 = x ^ borrow;
+      borrow = (~t7 & s7) | (~x & borrow);
+      long zero = borrow;
+      long one = ~zero;
+      res[b] = one;
+      if (b == 0) {
+        break;
+      }
+      t0 = (t0 & zero) | (d0 & one);
+      t1 = (t1 & zero) | (d1 & one);
+      t2 = (t2 & zero) | (d2 & one);
+      t3 = (t3 & zero) | (d3 & one);
+      t4 = (t4 & zero) | (d4 & one);
+      t5 = (t5 & zero) | (d5 & one);
+      t6 = (t6 & zero) | (d6 & one);
+      t7 = (t7 & zero) | (d7 & one);
+      // Lanes whose bit is 0 keep the values with a 0 here, the others those with a 1.
+      for (int i = 0; i < n; i++) {
+        alive[i] &= rowOf[i][offOf[i] + base] ^ zero;
+      }
+    }
+  }
+}

@@ -1,0 +1,152 @@
+package io.tunefleet.ml.bench;
+
+import io.tunefleet.ml.augment.Blur;
+import io.tunefleet.ml.augment.Flip;
+import io.tunefleet.ml.augment.GaussNoise;
+import io.tunefleet.ml.augment.HorizontalFlip;
+import io.tunefleet.ml.augment.ImageU8;
+import io.tunefleet.ml.augment.MedianBlur;
+import io.tunefleet.ml.augment.MotionBlur;
+import io.tunefleet.ml.augment.ProbabilisticTransform;
+import io.tunefleet.ml.augment.RandomResizedCrop;
+import io.tunefleet.ml.augment.RandomRotate90;
+import io.tunefleet.ml.augment.Resize;
+import io.tunefleet.ml.augment.Transpose;
+import io.tunefleet.ml.augment.VerticalFlip;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.IntFunction;
+
+/**
+ * Single-thread throughput of each augmentation op (p forced to 1, Albumentations' default
+ * parameters) on random uint8 RGB images at 224x224 and 32x32, the same workload as
+ * {@code shared/anchors/opencv_augment_bench.py}.
+ *
+ * <pre>
+ * java -cp ... io.tunefleet.ml.bench.AugmentBench [--json] [--seconds S] [--warmup S]
+ *     [--ops HorizontalFlip,MedianBlur,...] [--sizes 224,32]
+ * </pre>
+ * The table goes to stdout; with {@code --json}, one JSON object per op and size per line instead:
+ * {@code {"op":"HorizontalFlip","size":"224x224x3","images_per_s":12345.6}}.
+ */
+public final class AugmentBench {
+  private static final int IMAGES = 64;
+
+  private AugmentBench() {}
+
+  /** One measured op at one size. */
+  public record Result(String op, String size, double imagesPerSecond, long images, double seconds) {
+    String json() {
+      return String.format(Locale.ROOT, "{\"op\":\"%s\",\"size\":\"%s\",\"images_per_s\":%.1f}", op, size,
+          imagesPerSecond);
+    }
+  }
+
+  /** The ops benchmarked, by Albumentations name; the size argument is the input edge length. */
+  static Map<String, IntFunction<ProbabilisticTransform>> ops() {
+    Map<String, IntFunction<ProbabilisticTransform>> ops = new LinkedHashMap<>();
+    ops.put("HorizontalFlip", s -> new HorizontalFlip(1.0));
+    ops.put("VerticalFlip", s -> new VerticalFlip(1.0));
+    ops.put("Flip", s -> new Flip(1.0));
+    ops.put("Transpose", s -> new Transpose(1.0));
+    ops.put("RandomRotate90", s -> new RandomRotate90(1.0));
+    ops.put("GaussNoise", s -> new GaussNoise(GaussNoise.DEFAULT_VAR_MIN, GaussNoise.DEFAULT_VAR_MAX,
+        GaussNoise.DEFAULT_MEAN, true, 1.0));
+    ops.put("MotionBlur", s -> new MotionBlur(MotionBlur.DEFAULT_BLUR_MIN, MotionBlur.DEFAULT_BLUR_LIMIT,
+        true, 1.0));
+    ops.put("MedianBlur", s -> new MedianBlur(MedianBlur.DEFAULT_BLUR_MIN, MedianBlur.DEFAULT_BLUR_LIMIT, 1.0));
+    ops.put("Blur", s -> new Blur(Blur.DEFAULT_BLUR_MIN, Blur.DEFAULT_BLUR_LIMIT, 1.0));
+    ops.put("Resize", s -> new Resize(s * 8 / 7, s * 8 / 7, 1.0));
+    ops.put("RandomResizedCrop", s -> new RandomResizedCrop(s, s, RandomResizedCrop.DEFAULT_SCALE_MIN,
+        RandomResizedCrop.DEFAULT_SCALE_MAX, RandomResizedCrop.DEFAULT_RATIO_MIN,
+        RandomResizedCrop.DEFAULT_RATIO_MAX, 1.0));
+    return ops;
+  }
+
+  /** Runs op on random size x size x 3 images: warm-up, then a timed loop of at least {@code seconds}. */
+  public static Result measure(String name, ProbabilisticTransform op, int size, double seconds,
+      double warmupSeconds) {
+    SplittableRandom data = new SplittableRandom(0);
+    ImageU8[] images = new ImageU8[IMAGES];
+    for (int i = 0; i < IMAGES; i++) {
+      byte[] px = new byte[size * size * 3];
+      for (int j = 0; j < px.length; j++) {
+        px[j] = (byte) data.nextInt(256);
+      }
+      images[i] = new ImageU8(size, size, 3, px);
+    }
+    SplittableRandom rng = new SplittableRandom(42);
+    long sink = 0;
+    long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+    while (System.nanoTime() < warmupEnd) {
+      for (ImageU8 img : images) {
+        sink += op.apply(img, rng).pixels()[0];
+      }
+    }
+    long count = 0;
+    long start = System.nanoTime();
+    long deadline = start + (long) (seconds * 1e9);
+    long now;
+    do {
+      for (ImageU8 img : images) {
+        sink += op.apply(img, rng).pixels()[0];
+      }
+      count += IMAGES;
+      now = System.nanoTime();
+    } while (now < deadline);
+    double elapsed = (now - start) / 1e9;
+    if (sink == Long.MIN_VALUE) {
+      System.out.print(""); // keeps the results alive
+    }
+    return new Result(name, size + "x" + size + "x3", count / elapsed, count, elapsed);
+  }
+
+  public static void main(String[] args) {
+    boolean json = false;
+    double seconds = 1.5;
+    double warmup = 1.0;
+    List<String> only = null;
+    int[] sizes = {224, 32};
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--json" -> json = true;
+        case "--seconds" -> seconds = Double.parseDouble(args[++i]);
+        case "--warmup" -> warmup = Double.parseDouble(args[++i]);
+        case "--ops" -> only = List.of(args[++i].split(","));
+        case "--sizes" -> {
+          String[] parts = args[++i].split(",");
+          sizes = new int[parts.length];
+          for (int j = 0; j < parts.length; j++) {
+            sizes[j] = Integer.parseInt(parts[j].trim());
+          }
+        }
+        default -> {
+          System.err.println("usage: AugmentBench [--json] [--seconds S] [--warmup S] [--ops A,B] [--sizes 224,32]");
+          System.exit(2);
+        }
+      }
+    }
+    List<Result> results = new ArrayList<>();
+    if (!json) {
+      System.out.printf(Locale.ROOT, "%-18s %-11s %14s%n", "op", "size", "images/s");
+    }
+    for (int size : sizes) {
+      for (Map.Entry<String, IntFunction<ProbabilisticTransform>> e : ops().entrySet()) {
+        if (only != null && !only.contains(e.getKey())) {
+          continue;
+        }
+        Result r = measure(e.getKey(), e.getValue().apply(size), size, seconds, warmup);
+        results.add(r);
+        if (json) {
+          System.out.println(r.json());
+        } else {
+          System.out.printf(Locale.ROOT, "%-18s %-11s %14.1f%n", r.op(), r.size(), r.imagesPerSecond());
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,226 @@
+package io.tunefleet.ml.recipe;
+
+import io.tunefleet.ml.augment.AugmentationPipeline;
+import io.tunefleet.ml.model.ModelFile;
+import io.tunefleet.ml.model.ResNets;
+import io.tunefleet.ml.validation.FieldProblem;
+import io.tunefleet.ml.validation.InvalidSpecException;
+import io.tunefleet.proto.v1.Architecture;
+import io.tunefleet.proto.v1.BaseModel;
+import io.tunefleet.proto.v1.DatasetSpec;
+import io.tunefleet.proto.v1.Distillation;
+import io.tunefleet.proto.v1.HeadSpec;
+import io.tunefleet.proto.v1.ModelManifest;
+import io.tunefleet.proto.v1.Recipe;
+import io.tunefleet.proto.v1.TrainingRequest;
+import io.tunefleet.proto.v1.UnfreezeSchedule;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Validates a {@link TrainingRequest} and fills in every default, so that all services work from one
+ * fully specified request. Every bad field is reported at once, each by its path (e.g.
+ * {@code recipe.lr_head: must be > 0, was -0.1}).
+ */
+public final class RequestResolver {
+  private static final Pattern JOB_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  /** Minimum parameter ratio teacher/student of the default student. */
+  public static final double MIN_COMPRESSION = 4.0;
+
+  private RequestResolver() {}
+
+  /** The request with all defaults applied; throws {@link InvalidSpecException} naming every problem. */
+  public static TrainingRequest resolve(TrainingRequest raw, PathPolicy paths) {
+    List<FieldProblem> problems = new ArrayList<>();
+    TrainingRequest.Builder r = raw.toBuilder();
+
+    if (!JOB_ID.matcher(raw.getJobId()).matches()) {
+      problems.add(new FieldProblem("job_id",
+          "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit; was '" + raw.getJobId() + "'"));
+    }
+
+    DatasetSpec ds = raw.getDataset();
+    DatasetSpec.Builder d = ds.toBuilder();
+    switch (ds.getFormat()) {
+      case "idx" -> {
+        paths.resolve("dataset.images", ds.getImages(), true, problems);
+        paths.resolve("dataset.labels", ds.getLabels(), true, problems);
+      }
+      case "image_folder" -> paths.resolve("dataset.images", ds.getImages(), true, problems);
+      default -> problems.add(new FieldProblem("dataset.format",
+          "must be 'idx' or 'image_folder', was '" + ds.getFormat() + "'"));
+    }
+    Set<Integer> seen = new HashSet<>();
+    for (int i = 0; i < ds.getClassesCount(); i++) {
+      int c = ds.getClasses(i);
+      if (c < 0 || c > 1_000_000) {
+        problems.add(new FieldProblem("dataset.classes[" + i + "]", "must be a label >= 0, was " + c));
+      } else if (!seen.add(c)) {
+        problems.add(new FieldProblem("dataset.classes[" + i + "]", "label " + c + " is listed twice"));
+      }
+    }
+    if (ds.getMaxPerClass() < 0) {
+      problems.add(new FieldProblem("dataset.max_per_class", "must be >= 0 (0 = all), was " + ds.getMaxPerClass()));
+    }
+    double vf = ds.hasValidationFraction() ? ds.getValidationFraction() : 0.1;
+    if (!(vf > 0 && vf <= 0.5)) {
+      problems.add(new FieldProblem("dataset.validation_fraction", "must be in (0, 0.5], was " + vf));
+    }
+    d.setValidationFraction(vf);
+    r.setDataset(d);
+
+    int numClasses = raw.getNumClasses();
+    if (numClasses < 2 || numClasses > 100_000) {
+      problems.add(new FieldProblem("num_classes", "must be at least 2, was " + numClasses));
+    } else if (ds.getClassesCount() > 0 && ds.getClassesCount() != numClasses) {
+      problems.add(new FieldProblem("num_classes",
+          "is " + numClasses + " but dataset.classes lists " + ds.getClassesCount() + " classes"));
+    }
+    if (ds.getClassNamesCount() > 0 && ds.getClassNamesCount() != numClasses) {
+      problems.add(new FieldProblem("dataset.class_names",
+          "names " + ds.getClassNamesCount() + " classes, num_classes is " + numClasses));
+    }
+
+    BaseModel base = raw.getBaseModel();
+    Architecture requested = base.getArchitecture();
+    Architecture teacher = null;
+    boolean pretrained = false;
+    if (!base.getTorchscript().isEmpty()) {
+      problems.add(new FieldProblem("base_model.torchscript",
+          "TorchScript import is not supported by this version; export the weights to a fleet model file"));
+    }
+    if (!base.getCheckpoint().isEmpty()) {
+      Path file = paths.resolve("base_model.checkpoint", base.getCheckpoint(), true, problems);
+      if (file != null) {
+        try {
+          ModelManifest manifest = ModelFile.readManifest(file);
+          Architecture backbone = manifest.getArchitecture();
+          teacher = backbone.toBuilder()
+              .setHead(requested.hasHead() ? requested.getHead() : HeadSpec.newBuilder().setKind(HeadSpec.Kind.LINEAR).build())
+              .setNumClasses(numClasses).build();
+          pretrained = true;
+        } catch (IOException e) {
+          problems.add(new FieldProblem("base_model.checkpoint", "cannot read a fleet model from it: " + e.getMessage()));
+        }
+      }
+    }
+    if (teacher == null) {
+      teacher = ResNets.resolve(requested.toBuilder().setNumClasses(numClasses).build());
+    }
+    teacher = ResNets.resolve(teacher);
+    problems.addAll(ResNets.validate(teacher, "base_model.architecture"));
+    r.setBaseModel(base.toBuilder().setArchitecture(teacher));
+
+    Recipe rc = raw.getRecipe();
+    Recipe.Builder rb = rc.toBuilder();
+    rb.setEpochs(intIn(problems, "recipe.epochs", rc.hasEpochs() ? rc.getEpochs() : 10, 1, 1000));
+    rb.setBatchSize(intIn(problems, "recipe.batch_size", rc.hasBatchSize() ? rc.getBatchSize() : 64, 2, 4096));
+    double lrHead = rc.hasLrHead() ? rc.getLrHead() : 0.05;
+    positive(problems, "recipe.lr_head", lrHead, 10);
+    rb.setLrHead(lrHead);
+    double lrBackbone = rc.hasLrBackbone() ? rc.getLrBackbone() : pretrained ? 0.01 : lrHead;
+    positive(problems, "recipe.lr_backbone", lrBackbone, 10);
+    rb.setLrBackbone(lrBackbone);
+    rb.setMomentum(rangeCo(problems, "recipe.momentum", rc.hasMomentum() ? rc.getMomentum() : 0.9, 0, 1));
+    rb.setWeightDecay(rangeCc(problems, "recipe.weight_decay", rc.hasWeightDecay() ? rc.getWeightDecay() : 5e-4, 0, 0.1));
+    rb.setLabelSmoothing(rangeCo(problems, "recipe.label_smoothing", rc.hasLabelSmoothing() ? rc.getLabelSmoothing() : 0.1, 0, 1));
+    rb.setEarlyStoppingPatience(intIn(problems, "recipe.early_stopping_patience",
+        rc.hasEarlyStoppingPatience() ? rc.getEarlyStoppingPatience() : 5, 1, 1000));
+    if (rc.getAugmentationsCount() == 0) {
+      rb.addAllAugmentations(AugmentationPipeline.defaultSpec());
+    } else {
+      try {
+        AugmentationPipeline.fromSpec(rc.getAugmentationsList());
+      } catch (InvalidSpecException e) {
+        problems.addAll(e.problems());
+      }
+    }
+    rb.setBalancedSampling(rc.hasBalancedSampling() && rc.getBalancedSampling());
+    UnfreezeSchedule u = rc.getUnfreeze();
+    UnfreezeSchedule.Builder ub = u.toBuilder();
+    if (u.getStagesCount() == 0) {
+      ub.addAllStages(io.tunefleet.ml.train.UnfreezeSchedule.DEFAULT_STAGES);
+    } else {
+      Set<String> stages = new HashSet<>();
+      for (int i = 0; i < u.getStagesCount(); i++) {
+        String s = u.getStages(i);
+        if (!io.tunefleet.ml.train.UnfreezeSchedule.DEFAULT_STAGES.contains(s)) {
+          problems.add(new FieldProblem("recipe.unfreeze.stages[" + i + "]",
+              "unknown stage '" + s + "'; known: " + io.tunefleet.ml.train.UnfreezeSchedule.DEFAULT_STAGES));
+        } else if (!stages.add(s)) {
+          problems.add(new FieldProblem("recipe.unfreeze.stages[" + i + "]", "stage '" + s + "' is listed twice"));
+        }
+      }
+    }
+    ub.setEpochsPerStage(intIn(problems, "recipe.unfreeze.epochs_per_stage",
+        u.hasEpochsPerStage() ? u.getEpochsPerStage() : pretrained ? 1 : 0, 0, 1000));
+    ub.setStagesPerStep(intIn(problems, "recipe.unfreeze.stages_per_step", u.hasStagesPerStep() ? u.getStagesPerStep() : 1, 1, 5));
+    rb.setUnfreeze(ub);
+    rb.setSeed(rc.hasSeed() ? rc.getSeed() : 42);
+    rb.setLeadEpochs(intIn(problems, "recipe.lead_epochs", rc.hasLeadEpochs() ? rc.getLeadEpochs() : 2, 1, 10));
+    r.setRecipe(rb);
+
+    Distillation ks = raw.getDistillation();
+    Distillation.Builder kb = ks.toBuilder();
+    kb.setEnabled(!ks.hasEnabled() || ks.getEnabled());
+    kb.setTemperature(ks.hasTemperature() ? ks.getTemperature() : 3.0);
+    positive(problems, "distillation.temperature", kb.getTemperature(), 100);
+    kb.setAlpha(rangeCc(problems, "distillation.alpha", ks.hasAlpha() ? ks.getAlpha() : 0.7, 0, 1));
+    kb.setEpochs(intIn(problems, "distillation.epochs", ks.hasEpochs() ? ks.getEpochs() : rb.getEpochs(), 1, 1000));
+    double lr = ks.hasLr() ? ks.getLr() : 0.05;
+    positive(problems, "distillation.lr", lr, 10);
+    kb.setLr(lr);
+    if (kb.getEnabled() && problems.stream().noneMatch(p -> p.field().startsWith("base_model") || p.field().equals("num_classes"))) {
+      if (ks.hasStudent()) {
+        Architecture student = ResNets.resolve(ks.getStudent().toBuilder().setNumClasses(numClasses)
+            .setStem(ks.getStudent().getStem().isEmpty() ? teacher.getStem() : ks.getStudent().getStem()).build());
+        problems.addAll(ResNets.validate(student, "distillation.student"));
+        kb.setStudent(student);
+      } else {
+        try {
+          kb.setStudent(ResNets.defaultStudent(teacher, MIN_COMPRESSION));
+        } catch (IllegalArgumentException e) {
+          problems.add(new FieldProblem("distillation.student", e.getMessage() + "; name a student explicitly"));
+        }
+      }
+    }
+    r.setDistillation(kb);
+
+    if (!problems.isEmpty()) {
+      throw new InvalidSpecException(problems);
+    }
+    return r.build();
+  }
+
+  private static int intIn(List<FieldProblem> problems, String field, int v, int min, int max) {
+    if (v < min || v > max) {
+      problems.add(new FieldProblem(field, "must be in " + min + ".." + max + ", was " + v));
+    }
+    return v;
+  }
+
+  private static void positive(List<FieldProblem> problems, String field, double v, double max) {
+    if (!(v > 0 && v <= max)) {
+      problems.add(new FieldProblem(field, "must be > 0 and <= " + max + ", was " + v));
+    }
+  }
+
+  private static double rangeCo(List<FieldProblem> problems, String field, double v, double min, double max) {
+    if (!(v >= min && v < max)) {
+      problems.add(new FieldProblem(field, "must be in [" + min + ", " + max + "), was " + v));
+    }
+    return v;
+  }
+
+  private static double rangeCc(List<FieldProblem> problems, String field, double v, double min, double max) {
+    if (!(v >= min && v <= max)) {
+      problems.add(new FieldProblem(field, "must be in [" + min + ", " + max + "], was " + v));
+    }
+    return v;
+  }
+}

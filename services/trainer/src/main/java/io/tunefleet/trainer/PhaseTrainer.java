@@ -1,0 +1,388 @@
+package io.tunefleet.trainer;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.tunefleet.common.blob.BlobStore;
+import io.tunefleet.common.blob.CorruptBlobException;
+import io.tunefleet.common.blob.JobPaths;
+import io.tunefleet.common.config.FleetConfig;
+import io.tunefleet.common.kafka.RecordContext;
+import io.tunefleet.common.service.ServiceContext;
+import io.tunefleet.ml.data.BatchCodec;
+import io.tunefleet.ml.data.ImageBatch;
+import io.tunefleet.ml.model.ModelFile;
+import io.tunefleet.ml.recipe.PathPolicy;
+import io.tunefleet.ml.train.Classifier;
+import io.tunefleet.ml.train.DistillationLoss;
+import io.tunefleet.ml.train.LabelSmoothingLoss;
+import io.tunefleet.ml.train.StepResult;
+import io.tunefleet.ml.train.TrainingSession;
+import io.tunefleet.ml.train.UnfreezeSchedule;
+import io.tunefleet.proto.v1.Architecture;
+import io.tunefleet.proto.v1.BatchRef;
+import io.tunefleet.proto.v1.Checkpoint;
+import io.tunefleet.proto.v1.Evaluation;
+import io.tunefleet.proto.v1.JobStatus;
+import io.tunefleet.proto.v1.ModelManifest;
+import io.tunefleet.proto.v1.Phase;
+import io.tunefleet.proto.v1.Progress;
+import io.tunefleet.proto.v1.Recipe;
+import io.tunefleet.proto.v1.TrainingRequest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Trains one phase of jobs — the teacher (TRAIN) or the student (DISTILL) — from a stream of
+ * {@link BatchRef}s. Steps are applied exactly once: a batch at or before the job's position is
+ * skipped, the committed offset is held back until the epoch's checkpoint (weights, momentum, recipe
+ * stage, position) is durable and announced, and a replica that takes over a job resumes from that
+ * checkpoint. Used by the trainer and, with the distillation loss, by the distiller.
+ */
+public final class PhaseTrainer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(PhaseTrainer.class);
+  private static final long STATUS_EVERY_NANOS = 1_000_000_000L;
+
+  private final ServiceContext ctx;
+  private final Phase phase;
+  private final BlobStore blobs;
+  private final Device device;
+  private final PathPolicy paths;
+  private final Map<String, Run> runs = new HashMap<>();
+  private final Set<String> finished = new HashSet<>();
+  private final MeterRegistry registry;
+  private final Map<String, JobGauges> gauges = new HashMap<>();
+  private final String metricPrefix;
+
+  /** A job being trained on this replica. */
+  private static final class Run {
+    final String job;
+    final int partition;
+    final TrainingRequest request;
+    final TrainingSession session;
+    final Classifier teacher;
+    int epoch;
+    int next;
+    long globalStep;
+    double lossSum;
+    long correct;
+    long samples;
+    long computeNanos;
+    long lastStepEnd;
+    long lastStatus;
+    Architecture architecture;
+
+    Run(String job, int partition, TrainingRequest request, TrainingSession session, Classifier teacher) {
+      this.job = job;
+      this.partition = partition;
+      this.request = request;
+      this.session = session;
+      this.teacher = teacher;
+    }
+
+    void resetEpochStats() {
+      lossSum = 0;
+      correct = 0;
+      samples = 0;
+      computeNanos = 0;
+    }
+  }
+
+  /** The per-job values exported as gauges. */
+  private static final class JobGauges {
+    final AtomicReference<Double> loss = new AtomicReference<>(0.0);
+    final AtomicReference<Double> accuracy = new AtomicReference<>(0.0);
+    final AtomicReference<Double> epoch = new AtomicReference<>(0.0);
+    final AtomicReference<Double> stage = new AtomicReference<>(0.0);
+    final AtomicReference<Double> lrHead = new AtomicReference<>(0.0);
+    final AtomicReference<Double> lrBackbone = new AtomicReference<>(0.0);
+    final AtomicReference<Double> imagesPerSecond = new AtomicReference<>(0.0);
+  }
+
+  public PhaseTrainer(ServiceContext ctx, Phase phase) {
+    this.ctx = ctx;
+    this.phase = phase;
+    this.blobs = ctx.blobs();
+    this.registry = ctx.registry();
+    this.paths = new PathPolicy(ctx.config().dataRoots());
+    this.metricPrefix = phase == Phase.TRAIN ? "fleet.trainer" : "fleet.distiller";
+    String wanted = ctx.config().get(FleetConfig.DEVICE);
+    boolean gpu = Engine.getInstance().getGpuCount() > 0;
+    if (wanted.equals("gpu") && !gpu) {
+      throw new IllegalStateException("FLEET_DEVICE=gpu but no GPU is visible to libtorch");
+    }
+    this.device = gpu && !wanted.equals("cpu") ? Device.gpu() : Device.cpu();
+    LOG.info("{} trains on {}", phase, device);
+  }
+
+  public Phase phase() {
+    return phase;
+  }
+
+  public void onEvaluation(Evaluation ev) {
+    if (ev.getPhase() == phase && ev.getVerdict() != Evaluation.Verdict.CONTINUE) {
+      // the phase is over: drop the job and skip any batches produced ahead of the verdict
+      finished.add(ev.getJobId());
+      Run run = runs.remove(ev.getJobId());
+      if (run != null) {
+        close(run);
+      }
+    }
+  }
+
+  public void onBatch(ConsumerRecord<String, byte[]> record, BatchRef ref, RecordContext context) throws IOException {
+    if (ref.getPhase() != phase || finished.contains(ref.getJobId())) {
+      return;
+    }
+    String job = ref.getJobId();
+    Run run = runs.get(job);
+    if (run == null) {
+      run = open(ref, record.partition());
+      if (run == null) {
+        return;
+      }
+      runs.put(job, run);
+    }
+    if (ref.getEpoch() < run.epoch || (ref.getEpoch() == run.epoch && ref.getIndexInEpoch() < run.next)) {
+      LOG.debug("{}: {} e{} s{} already applied, skipped", job, phase, ref.getEpoch(), ref.getIndexInEpoch());
+      return;
+    }
+    if (ref.getEpoch() != run.epoch || ref.getIndexInEpoch() != run.next) {
+      failJob(run, String.format("batch stream has a gap: expected epoch %d step %d, got epoch %d step %d",
+          run.epoch, run.next, ref.getEpoch(), ref.getIndexInEpoch()));
+      return;
+    }
+    ImageBatch batch;
+    try {
+      batch = BatchCodec.decode(blobs.get(ref.getBatch()));
+    } catch (CorruptBlobException e) {
+      failJob(run, "refusing to train on a corrupt batch: " + e.getMessage());
+      return;
+    }
+    long batchReady = System.nanoTime();
+    if (run.next == 0) {
+      run.session.beginEpoch(run.epoch);
+      run.resetEpochStats();
+    }
+    Tags tags = Tags.of("job", job);
+    if (run.lastStepEnd > 0) {
+      // from the end of the previous step until this batch is read, verified and decoded
+      Timer.builder(metricPrefix + ".data.wait").description("Time a step waited for its batch").tags(tags)
+          .register(registry).record(batchReady - run.lastStepEnd, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+    Run current = run;
+    StepResult step;
+    try {
+      step = run.teacher == null ? run.session.step(batch)
+          : run.session.step(batch, scope -> current.teacher.logits(scope, batch));
+    } catch (RuntimeException e) {
+      failJob(run, String.format("training step %d of epoch %d failed: %s", run.next, run.epoch, e.getMessage()));
+      return;
+    }
+    run.lastStepEnd = System.nanoTime();
+    context.defer(job);
+    run.next++;
+    run.globalStep++;
+    run.lossSum += step.loss();
+    run.correct += step.correct();
+    run.samples += step.samples();
+    run.computeNanos += step.nanos();
+    Timer.builder(metricPrefix + ".step").description("Compute time of one optimizer step").tags(tags)
+        .register(registry).record(step.nanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+    Counter.builder(metricPrefix + ".steps").description("Optimizer steps applied").tags(tags).register(registry).increment();
+    Counter.builder(metricPrefix + ".images").description("Images trained on").tags(tags).register(registry)
+        .increment(step.samples());
+    updateGauges(run, step, ref);
+    boolean endOfEpoch = run.next == ref.getStepsInEpoch();
+    if (endOfEpoch || System.nanoTime() - run.lastStatus > STATUS_EVERY_NANOS) {
+      publishProgress(run, ref, step);
+    }
+    if (endOfEpoch) {
+      checkpoint(run, ref);
+      context.release(job);
+      run.epoch++;
+      run.next = 0;
+    }
+  }
+
+  private void updateGauges(Run run, StepResult step, BatchRef ref) {
+    JobGauges g = gauges.computeIfAbsent(run.job, j -> registerGauges(j));
+    g.loss.set((double) step.loss());
+    g.accuracy.set(step.accuracy());
+    g.epoch.set((double) ref.getEpoch() + (double) run.next / ref.getStepsInEpoch());
+    g.stage.set((double) run.session.unfreezeStage());
+    g.lrHead.set((double) run.session.optimizer().learningRate(run.session.groupOf(headParameter(run))));
+    g.lrBackbone.set((double) run.session.optimizer().learningRate(run.session.groupOf("conv1.weight")));
+    g.imagesPerSecond.set(run.computeNanos == 0 ? 0 : run.samples * 1e9 / run.computeNanos);
+  }
+
+  private static String headParameter(Run run) {
+    return run.session.parameters().keySet().stream().filter(n -> n.startsWith("fc.") && n.endsWith("weight"))
+        .findFirst().orElseThrow();
+  }
+
+  private JobGauges registerGauges(String job) {
+    JobGauges g = new JobGauges();
+    Tags tags = Tags.of("job", job);
+    Gauge.builder(metricPrefix + ".loss", g.loss, AtomicReference::get).description("Training loss of the last step").tags(tags).register(registry);
+    Gauge.builder(metricPrefix + ".accuracy", g.accuracy, AtomicReference::get).description("Training accuracy of the last batch").tags(tags).register(registry);
+    Gauge.builder(metricPrefix + ".epoch", g.epoch, AtomicReference::get).description("Epoch progress (fractional)").tags(tags).register(registry);
+    Gauge.builder(metricPrefix + ".unfreeze.stage", g.stage, AtomicReference::get).description("Backbone stages unfrozen").tags(tags).register(registry);
+    Gauge.builder(metricPrefix + ".learning.rate", g.lrHead, AtomicReference::get).description("Learning rate per parameter group")
+        .tags(tags.and("group", "head")).register(registry);
+    Gauge.builder(metricPrefix + ".learning.rate", g.lrBackbone, AtomicReference::get).description("Learning rate per parameter group")
+        .tags(tags.and("group", "backbone")).register(registry);
+    Gauge.builder(metricPrefix + ".images.per.second", g.imagesPerSecond, AtomicReference::get)
+        .description("Training throughput of the current epoch (compute only)").tags(tags).register(registry);
+    return g;
+  }
+
+  private void publishProgress(Run run, BatchRef ref, StepResult step) {
+    run.lastStatus = System.nanoTime();
+    Progress p = Progress.newBuilder().setPhase(phase).setEpoch(ref.getEpoch()).setEpochsPlanned(ref.getEpochsPlanned())
+        .setStepInEpoch(run.next).setStepsInEpoch(ref.getStepsInEpoch()).setLoss(step.loss())
+        .setImagesPerS(run.computeNanos == 0 ? 0 : run.samples * 1e9 / run.computeNanos)
+        .setUnfreezeStage(run.session.unfreezeStage()).build();
+    ctx.status(run.job, phase == Phase.TRAIN ? JobStatus.State.TRAINING : JobStatus.State.DISTILLING,
+        String.format("%s epoch %d/%d step %d/%d loss %.4f", phase == Phase.TRAIN ? "training" : "distilling",
+            ref.getEpoch() + 1, ref.getEpochsPlanned(), run.next, ref.getStepsInEpoch(), step.loss()), p);
+  }
+
+  /** Writes the epoch's checkpoint, announces it, moves the resume point, then frees the consumed batches. */
+  private void checkpoint(Run run, BatchRef ref) throws IOException {
+    ModelManifest manifest = ModelManifest.newBuilder().setJobId(run.job).setPhase(phase).setEpoch(run.epoch)
+        .setGlobalStep(run.globalStep).setUnfreezeStage(run.session.unfreezeStage())
+        .setRngSeed(run.request.getRecipe().getSeed()).setNote("fleet " + phase + " checkpoint").build();
+    var blob = blobs.put(JobPaths.checkpoint(run.job, phase, run.epoch), run.session.save(manifest, true));
+    Checkpoint.Builder c = Checkpoint.newBuilder().setJobId(run.job).setPhase(phase).setEpoch(run.epoch)
+        .setGlobalStep(run.globalStep).setCheckpoint(blob).setRequest(ref.getRequest()).setValidation(ref.getValidation())
+        .setEpochsPlanned(ref.getEpochsPlanned()).setArchitecture(run.session.net().architecture())
+        .setParameterCount(run.session.parameterCount()).setTrainLoss(run.lossSum / Math.max(1, run.next))
+        .setTrainAccuracy(run.samples == 0 ? 0 : (double) run.correct / run.samples)
+        .setImagesPerS(run.computeNanos == 0 ? 0 : run.samples * 1e9 / run.computeNanos)
+        .setUnfreezeStage(run.session.unfreezeStage());
+    if (ref.hasTeacher()) {
+      c.setTeacher(ref.getTeacher());
+    }
+    Checkpoint event = c.build();
+    ctx.producer().sendAndWait(ctx.topics().checkpoints, run.job, event);
+    blobs.put(JobPaths.latestCheckpoint(run.job, phase), event.toByteArray());
+    blobs.deleteTree(JobPaths.epochDir(run.job, phase, run.epoch));
+    LOG.info("{}: {} epoch {} checkpointed (loss {}, train acc {}, {} img/s)", run.job, phase, run.epoch,
+        String.format("%.4f", event.getTrainLoss()), String.format("%.3f", event.getTrainAccuracy()),
+        String.format("%.0f", event.getImagesPerS()));
+  }
+
+  /** Builds the job's network: from its last checkpoint if one exists, else fresh (from the base model). */
+  private Run open(BatchRef ref, int partition) throws IOException {
+    String job = ref.getJobId();
+    TrainingRequest request = TrainingRequest.parseFrom(blobs.get(ref.getRequest()));
+    Recipe recipe = request.getRecipe();
+    ImageBatch first = BatchCodec.decode(blobs.get(ref.getBatch()));
+    int imageSize = first.height();
+    TrainingSession session;
+    Classifier teacher = null;
+    if (phase == Phase.TRAIN) {
+      var u = recipe.getUnfreeze();
+      session = TrainingSession.create(request.getBaseModel().getArchitecture(), imageSize,
+          new TrainingSession.Config((float) recipe.getLrHead(), (float) recipe.getLrBackbone(), (float) recipe.getMomentum(),
+              (float) recipe.getWeightDecay(), new LabelSmoothingLoss((float) recipe.getLabelSmoothing()),
+              new UnfreezeSchedule(u.getStagesList(), u.getEpochsPerStage(), u.getStagesPerStep()), recipe.getEpochs(), true),
+          device);
+    } else {
+      var d = request.getDistillation();
+      session = TrainingSession.create(d.getStudent(), imageSize,
+          new TrainingSession.Config((float) d.getLr(), (float) d.getLr(), (float) recipe.getMomentum(),
+              (float) recipe.getWeightDecay(), new DistillationLoss((float) d.getTemperature(), (float) d.getAlpha()),
+              UnfreezeSchedule.everythingTrainable(), d.getEpochs(), true),
+          device);
+      teacher = Classifier.load(blobs.get(ref.getTeacher()), imageSize, device);
+    }
+    Run run = new Run(job, partition, request, session, teacher);
+    try {
+      if (blobs.exists(JobPaths.latestCheckpoint(job, phase))) {
+        Checkpoint last = Checkpoint.parseFrom(blobs.read(JobPaths.latestCheckpoint(job, phase)));
+        try (NDManager tmp = NDManager.newBaseManager(device)) {
+          session.restore(ModelFile.decode(blobs.get(last.getCheckpoint()), tmp));
+        }
+        run.epoch = last.getEpoch() + 1;
+        run.globalStep = last.getGlobalStep();
+        LOG.info("{}: {} resumed from the checkpoint of epoch {} (step {})", job, phase, last.getEpoch(), last.getGlobalStep());
+      } else if (phase == Phase.TRAIN && !request.getBaseModel().getCheckpoint().isEmpty()) {
+        List<io.tunefleet.ml.validation.FieldProblem> problems = new ArrayList<>();
+        Path base = paths.resolve("base_model.checkpoint", request.getBaseModel().getCheckpoint(), true, problems);
+        if (base == null) {
+          throw new IOException(problems.toString());
+        }
+        try (NDManager tmp = NDManager.newBaseManager(device)) {
+          int n = session.initBackboneFrom(ModelFile.decode(Files.readAllBytes(base), tmp).weights());
+          LOG.info("{}: backbone initialised from {} ({} tensors)", job, base, n);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      close(run);
+      failJob(job, "cannot prepare the " + phase + " network: " + e.getMessage());
+      return null;
+    }
+    return run;
+  }
+
+  private void failJob(Run run, String reason) {
+    runs.remove(run.job);
+    close(run);
+    failJob(run.job, reason);
+  }
+
+  private void failJob(String job, String reason) {
+    finished.add(job);
+    ctx.status(job, JobStatus.State.FAILED, reason);
+    LOG.warn("{}: FAILED: {}", job, reason);
+  }
+
+  /** Jobs on partitions this replica lost are dropped; their new owner resumes from the last checkpoint. */
+  public void onRevoked(Collection<TopicPartition> partitions) {
+    Set<Integer> lost = new HashSet<>();
+    for (TopicPartition tp : partitions) {
+      lost.add(tp.partition());
+    }
+    runs.values().removeIf(run -> {
+      if (lost.contains(run.partition)) {
+        LOG.info("{}: partition {} revoked, job handed over", run.job, run.partition);
+        close(run);
+        return true;
+      }
+      return false;
+    });
+  }
+
+  private static void close(Run run) {
+    run.session.close();
+    if (run.teacher != null) {
+      run.teacher.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    runs.values().forEach(PhaseTrainer::close);
+    runs.clear();
+  }
+}
