@@ -1,0 +1,93 @@
+package io.tunefleet.ml.recipe;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tunefleet.ml.validation.FieldProblem;
+import io.tunefleet.ml.validation.InvalidSpecException;
+import io.tunefleet.proto.v1.Architecture;
+import io.tunefleet.proto.v1.BaseModel;
+import io.tunefleet.proto.v1.DatasetSpec;
+import io.tunefleet.proto.v1.Recipe;
+import io.tunefleet.proto.v1.TrainingRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RequestResolverTest {
+  @TempDir Path root;
+
+  private TrainingRequest good() throws Exception {
+    Files.write(root.resolve("images"), new byte[] {0});
+    Files.write(root.resolve("labels"), new byte[] {0});
+    return TrainingRequest.newBuilder().setJobId("job-1").setNumClasses(5)
+        .setDataset(DatasetSpec.newBuilder().setFormat("idx").setImages(root.resolve("images").toString())
+            .setLabels(root.resolve("labels").toString()).addAllClasses(List.of(1, 3, 5, 7, 9)))
+        .setBaseModel(BaseModel.newBuilder().setArchitecture(Architecture.newBuilder().setFamily("resnet10")
+            .setBaseWidth(16).setStem("small")))
+        .build();
+  }
+
+  @Test
+  void fillsEveryDefault() throws Exception {
+    TrainingRequest r = RequestResolver.resolve(good(), new PathPolicy(List.of(root)));
+    Recipe rc = r.getRecipe();
+    assertEquals(10, rc.getEpochs());
+    assertEquals(64, rc.getBatchSize());
+    assertEquals(0.9, rc.getMomentum(), 1e-12);
+    assertEquals(0.1, rc.getLabelSmoothing(), 1e-12);
+    assertEquals(5, rc.getEarlyStoppingPatience());
+    assertEquals(0.1, r.getDataset().getValidationFraction(), 1e-12);
+    assertEquals(1, rc.getAugmentationsCount());
+    assertEquals(List.of(1, 1, 1, 1), r.getBaseModel().getArchitecture().getBlocksList());
+    assertEquals(5, r.getBaseModel().getArchitecture().getNumClasses());
+    assertTrue(r.getDistillation().getEnabled());
+    assertEquals(3.0, r.getDistillation().getTemperature(), 1e-12);
+    assertEquals(0.7, r.getDistillation().getAlpha(), 1e-12);
+    assertTrue(r.getDistillation().hasStudent());
+    // resolving twice changes nothing: every service sees the same request
+    assertEquals(r, RequestResolver.resolve(r, new PathPolicy(List.of(root))));
+  }
+
+  @Test
+  void namesEveryBadFieldAtOnce() throws Exception {
+    TrainingRequest bad = good().toBuilder().setNumClasses(1)
+        .setDataset(good().getDataset().toBuilder().setImages(root.resolve("missing").toString()))
+        .setBaseModel(BaseModel.newBuilder().setArchitecture(Architecture.newBuilder().setFamily("resnet7")))
+        .setRecipe(Recipe.newBuilder().setLrHead(-0.1).setBatchSize(0))
+        .build();
+    InvalidSpecException e = assertThrows(InvalidSpecException.class,
+        () -> RequestResolver.resolve(bad, new PathPolicy(List.of(root))));
+    Set<String> fields = e.problems().stream().map(FieldProblem::field).collect(Collectors.toSet());
+    assertTrue(fields.containsAll(Set.of("dataset.images", "num_classes", "base_model.architecture.family",
+        "recipe.lr_head", "recipe.batch_size")), fields.toString());
+    assertTrue(e.getMessage().contains("recipe.lr_head: must be > 0"), e.getMessage());
+    assertTrue(e.getMessage().contains("unknown architecture 'resnet7'"), e.getMessage());
+  }
+
+  @Test
+  void refusesPathsOutsideTheAllowedRootsAndOtherSchemes() throws Exception {
+    Path other = Files.createTempDirectory("outside");
+    Files.write(other.resolve("images"), new byte[] {0});
+    TrainingRequest escape = good().toBuilder().setDataset(good().getDataset().toBuilder()
+        .setImages(root.resolve("../" + root.relativize(other.resolve("images"))).toString())
+        .setLabels("http://example.com/labels")).build();
+    InvalidSpecException e = assertThrows(InvalidSpecException.class,
+        () -> RequestResolver.resolve(escape, new PathPolicy(List.of(root))));
+    assertTrue(e.getMessage().contains("outside the allowed roots"), e.getMessage());
+    assertTrue(e.getMessage().contains("scheme 'http' is not allowed"), e.getMessage());
+  }
+
+  @Test
+  void refusesJobIdsThatCouldEscapeTheBlobStore() throws Exception {
+    TrainingRequest bad = good().toBuilder().setJobId("../../etc").build();
+    InvalidSpecException e = assertThrows(InvalidSpecException.class,
+        () -> RequestResolver.resolve(bad, new PathPolicy(List.of(root))));
+    assertEquals("job_id", e.problems().get(0).field());
+  }
+}
