@@ -113,7 +113,7 @@ public final class FleetConfig {
       }
     }
     roots.add(blobRoot());
-    return roots;
+    return roots.stream().distinct().toList();
   }
 
   public String topic(String name) {

@@ -44,8 +44,10 @@ public final class Blur extends ProbabilisticTransform {
     int paddedLen = (w + ksize - 1) * c;
 
     int[] padded = new int[paddedLen];
+    int[] shifted = new int[n];
     int[][] rowSums = new int[ksize][n];
     int[] colSum = new int[n];
+    int[] scaled = new int[n];
     byte[] out = new byte[h * n];
 
     // OpenCV sums 8-bit boxes of up to 256 pixels in 16 bits and divides with a 23-bit fixed-point
@@ -71,32 +73,32 @@ public final class Blur extends ProbabilisticTransform {
     for (int py = -anchor; py < h + right; py++) {
       Border.paddedRow(src, Border.reflect101(py, h), left, right, false, padded);
       int[] sums = rowSums[Math.floorMod(py + anchor, ksize)];
+      // Shifted copies, then same-index adds: the form HotSpot 17 vectorises.
       System.arraycopy(padded, 0, sums, 0, n);
       for (int t = 1; t < ksize; t++) {
-        int off = t * c;
-        for (int i = 0; i < n; i++) {
-          sums[i] += padded[off + i];
-        }
+        System.arraycopy(padded, t * c, shifted, 0, n);
+        addInto(sums, shifted, n);
       }
       int y = py - right; // the output row whose window ends at this padded row
       if (py == -anchor) {
         System.arraycopy(sums, 0, colSum, 0, n);
       } else {
-        for (int i = 0; i < n; i++) {
-          colSum[i] += sums[i];
-        }
+        addInto(colSum, sums, n);
       }
       if (y >= 0) {
         int base = y * n;
         if (fixedPoint) {
           for (int i = 0; i < n; i++) {
             // < 2^32 for every 8-bit box, so the unsigned shift of the int product is exact.
-            out[base + i] = (byte) ((colSum[i] + divDelta) * divScale >>> 23);
+            scaled[i] = (colSum[i] + divDelta) * divScale >>> 23;
           }
         } else {
           for (int i = 0; i < n; i++) {
-            out[base + i] = (byte) Math.min(255, (int) Math.rint(colSum[i] * scale));
+            scaled[i] = Math.min(255, (int) Math.rint(colSum[i] * scale));
           }
+        }
+        for (int i = 0; i < n; i++) {
+          out[base + i] = (byte) scaled[i];
         }
         int[] oldest = rowSums[y % ksize];
         for (int i = 0; i < n; i++) {
@@ -105,6 +107,12 @@ public final class Blur extends ProbabilisticTransform {
       }
     }
     return new ImageU8(h, w, c, out);
+  }
+
+  static void addInto(int[] acc, int[] add, int n) {
+    for (int i = 0; i < n; i++) {
+      acc[i] += add[i];
+    }
   }
 
   @Override

@@ -43,42 +43,70 @@ final class MedianFilter {
     int[] lo = new int[paddedLen];
     int[] mid = new int[paddedLen];
     int[] hi = new int[paddedLen];
-    int[] med = new int[n];
+    // HotSpot 17 vectorises a loop only when its body is small and all its array accesses share one
+    // index, so the neighbours come from shifted copies and each step is a loop of its own.
+    int[] s1 = new int[n];
+    int[] s2 = new int[n];
+    int[] maxLo = new int[n];
+    int[] medMid = new int[n];
+    int[] minHi = new int[n];
     byte[] out = new byte[h * n];
     Border.paddedRow(src, 0, 1, 1, true, rows[0]);
     Border.paddedRow(src, 0, 1, 1, true, rows[1]);
     int c2 = 2 * c;
     for (int y = 0; y < h; y++) {
       Border.paddedRow(src, Math.min(y + 1, h - 1), 1, 1, true, rows[(y + 2) % 3]);
-      int[] ra = rows[y % 3];
-      int[] rb = rows[(y + 1) % 3];
-      int[] rc = rows[(y + 2) % 3];
-      for (int i = 0; i < paddedLen; i++) {
-        int a = ra[i];
-        int b = rb[i];
-        int cc = rc[i];
-        int l1 = min(a, b);
-        int h1 = max(a, b);
-        int m1 = min(h1, cc);
-        hi[i] = max(h1, cc);
-        lo[i] = min(l1, m1);
-        mid[i] = max(l1, m1);
-      }
-      for (int i = 0; i < n; i++) {
-        int maxLo = max(max(lo[i], lo[i + c]), lo[i + c2]);
-        int minHi = min(min(hi[i], hi[i + c]), hi[i + c2]);
-        int ma = mid[i];
-        int mb = mid[i + c];
-        int medMid = max(min(ma, mb), min(max(ma, mb), mid[i + c2]));
-        med[i] = max(min(maxLo, medMid), min(max(maxLo, medMid), minHi));
-      }
-      // A separate narrowing loop: HotSpot 17 does not vectorise loops that store int as byte.
+      sort3(rows[y % 3], rows[(y + 1) % 3], rows[(y + 2) % 3], lo, mid, hi, paddedLen);
+      System.arraycopy(lo, c, s1, 0, n);
+      System.arraycopy(lo, c2, s2, 0, n);
+      max3(lo, s1, s2, maxLo, n);
+      System.arraycopy(mid, c, s1, 0, n);
+      System.arraycopy(mid, c2, s2, 0, n);
+      med3(mid, s1, s2, medMid, n);
+      System.arraycopy(hi, c, s1, 0, n);
+      System.arraycopy(hi, c2, s2, 0, n);
+      min3(hi, s1, s2, minHi, n);
+      med3(maxLo, medMid, minHi, s1, n);
       int base = y * n;
       for (int i = 0; i < n; i++) {
-        out[base + i] = (byte) med[i];
+        out[base + i] = (byte) s1[i];
       }
     }
     return new ImageU8(h, w, c, out);
+  }
+
+  private static void sort3(int[] a, int[] b, int[] c, int[] lo, int[] mid, int[] hi, int n) {
+    for (int i = 0; i < n; i++) {
+      int x = a[i];
+      int y = b[i];
+      int z = c[i];
+      int l1 = min(x, y);
+      int h1 = max(x, y);
+      int m1 = min(h1, z);
+      hi[i] = max(h1, z);
+      lo[i] = min(l1, m1);
+      mid[i] = max(l1, m1);
+    }
+  }
+
+  private static void max3(int[] a, int[] b, int[] c, int[] out, int n) {
+    for (int i = 0; i < n; i++) {
+      out[i] = max(max(a[i], b[i]), c[i]);
+    }
+  }
+
+  private static void min3(int[] a, int[] b, int[] c, int[] out, int n) {
+    for (int i = 0; i < n; i++) {
+      out[i] = min(min(a[i], b[i]), c[i]);
+    }
+  }
+
+  private static void med3(int[] a, int[] b, int[] c, int[] out, int n) {
+    for (int i = 0; i < n; i++) {
+      int x = a[i];
+      int y = b[i];
+      out[i] = max(min(x, y), min(max(x, y), c[i]));
+    }
   }
 
   /** Transposes the 8x8 bit matrix whose row i is byte i: bit 8i+j moves to 8j+i. */
@@ -99,32 +127,34 @@ final class MedianFilter {
     int r = k / 2;
     int n = k * k;
     int nw = (w + 63) >>> 6;
-    int shiftedLen = k * 8 * nw;
-    // ring[slot][channel]: bit-planes of padded source row py (slot (py + r) % k), pre-shifted by each
-    // window column dx: word (dx * 8 + bit) * nw + wi holds lanes wi*64 .. wi*64+63.
-    long[][][] ring = new long[k][c][shiftedLen];
+    // ring holds, for each of the k most recent padded source rows (slot (py + r) % k), each channel
+    // and each window column dx, the 8 bit-planes of that row shifted left by dx pixels:
+    // ring[(((slot * c + ch) * k + dx) * nw + wi) * 8 + bit] holds lanes wi*64 .. wi*64+63.
+    int slotLen = c * k * nw * 8;
+    long[] ring = new long[k * slotLen];
     long[] planes = new long[8 * (nw + 1)];
-    long[][] rowOf = new long[n][];
     int[] offOf = new int[n];
+    long[] window = new long[8 * n];
     long[] alive = new long[n];
     long[] res = new long[8];
-    byte[] in = src.pixels();
-    byte[] out = new byte[in.length];
+    byte[] out = new byte[src.pixels().length];
     for (int py = -r; py < r; py++) {
-      slice(src, Border.replicate(py, h), r, k, nw, planes, ring[py + r]);
+      slice(src, Border.replicate(py, h), r, k, nw, planes, ring, (py + r) * slotLen);
     }
     for (int y = 0; y < h; y++) {
-      slice(src, Border.replicate(y + r, h), r, k, nw, planes, ring[(y + 2 * r) % k]);
+      slice(src, Border.replicate(y + r, h), r, k, nw, planes, ring, ((y + 2 * r) % k) * slotLen);
       for (int ch = 0; ch < c; ch++) {
         for (int dy = 0, j = 0; dy < k; dy++) {
-          long[] row = ring[(y + dy) % k][ch];
+          int rowBase = ((y + dy) % k) * slotLen + ch * k * nw * 8;
           for (int dx = 0; dx < k; dx++, j++) {
-            rowOf[j] = row;
-            offOf[j] = dx * 8 * nw;
+            offOf[j] = rowBase + dx * nw * 8;
           }
         }
         for (int wi = 0; wi < nw; wi++) {
-          selectMedian(rowOf, offOf, n, nw, wi, alive, res);
+          for (int j = 0; j < n; j++) {
+            System.arraycopy(ring, offOf[j] + wi * 8, window, j * 8, 8);
+          }
+          selectMedian(window, n, alive, res);
           for (int g = 0; g < 8; g++) {
             int x0 = wi * 64 + g * 8;
             if (x0 >= w) {
@@ -148,8 +178,9 @@ final class MedianFilter {
     return new ImageU8(h, w, c, out);
   }
 
-  /** Bit-planes of source row sy (replicate-padded by r), one array per channel, pre-shifted per dx. */
-  private static void slice(ImageU8 src, int sy, int r, int k, int nw, long[] planes, long[][] dst) {
+  /** Bit-planes of source row sy (replicate-padded by r) for every channel, pre-shifted per dx. */
+  private static void slice(ImageU8 src, int sy, int r, int k, int nw, long[] planes, long[] ring,
+      int slotStart) {
     int w = src.width();
     int c = src.channels();
     byte[] in = src.pixels();
@@ -157,7 +188,7 @@ final class MedianFilter {
     int paddedW = w + 2 * r;
     int rowStart = sy * w * c;
     for (int ch = 0; ch < c; ch++) {
-      Arrays.fill(planes, 0L);
+      java.util.Arrays.fill(planes, 0L);
       for (int x0 = 0; x0 < paddedW; x0 += 8) {
         long packed = 0;
         int lanes = Math.min(8, paddedW - x0);
@@ -172,14 +203,14 @@ final class MedianFilter {
           planes[b * planeWords + word] |= ((bits >>> (8 * b)) & 0xFFL) << shift;
         }
       }
-      long[] d = dst[ch];
+      int chStart = slotStart + ch * k * nw * 8;
       for (int dx = 0; dx < k; dx++) {
         int up = 63 - dx;
-        for (int b = 0; b < 8; b++) {
-          int p = b * planeWords;
-          int o = (dx * 8 + b) * nw;
-          for (int wi = 0; wi < nw; wi++) {
-            d[o + wi] = (planes[p + wi] >>> dx) | ((planes[p + wi + 1] << 1) << up);
+        for (int wi = 0; wi < nw; wi++) {
+          int o = chStart + (dx * nw + wi) * 8;
+          for (int b = 0; b < 8; b++) {
+            int p = b * planeWords + wi;
+            ring[o + b] = (planes[p] >>> dx) | ((planes[p + 1] << 1) << up);
           }
         }
       }
@@ -189,9 +220,9 @@ final class MedianFilter {
   /**
    * Median of the n window values in each of 64 lanes, bit by bit from the top: a lane's median bit
    * is 0 when more values tied with its prefix have a 0 there than its remaining rank t.
+   * window[j * 8 + b] is bit-plane b of window value j; res[b] receives bit-plane b of the medians.
    */
-  private static void selectMedian(long[][] rowOf, int[] offOf, int n, int nw, int wi, long[] alive,
-      long[] res) {
+  static void selectMedian(long[] window, int n, long[] alive, long[] res) {
     int m = (n - 1) >>> 1;
     long t0 = -(long) (m & 1);
     long t1 = -(long) ((m >>> 1) & 1);
@@ -201,9 +232,8 @@ final class MedianFilter {
     long t5 = -(long) ((m >>> 5) & 1);
     long t6 = -(long) ((m >>> 6) & 1);
     long t7 = -(long) ((m >>> 7) & 1);
-    Arrays.fill(alive, 0, n, -1L);
+    java.util.Arrays.fill(alive, 0, n, -1L);
     for (int b = 7; b >= 0; b--) {
-      int base = b * nw + wi;
       // Bit-sliced count Z (weights 1..128) of alive values with a 0 in bit b, Harley-Seal style.
       long s0 = 0;
       long s1 = 0;
@@ -215,14 +245,15 @@ final class MedianFilter {
       long s7 = 0;
       int j = 0;
       for (; j + 8 <= n; j += 8) {
-        long x0 = alive[j] & ~rowOf[j][offOf[j] + base];
-        long x1 = alive[j + 1] & ~rowOf[j + 1][offOf[j + 1] + base];
-        long x2 = alive[j + 2] & ~rowOf[j + 2][offOf[j + 2] + base];
-        long x3 = alive[j + 3] & ~rowOf[j + 3][offOf[j + 3] + base];
-        long x4 = alive[j + 4] & ~rowOf[j + 4][offOf[j + 4] + base];
-        long x5 = alive[j + 5] & ~rowOf[j + 5][offOf[j + 5] + base];
-        long x6 = alive[j + 6] & ~rowOf[j + 6][offOf[j + 6] + base];
-        long x7 = alive[j + 7] & ~rowOf[j + 7][offOf[j + 7] + base];
+        int o = j * 8 + b;
+        long x0 = alive[j] & ~window[o];
+        long x1 = alive[j + 1] & ~window[o + 8];
+        long x2 = alive[j + 2] & ~window[o + 16];
+        long x3 = alive[j + 3] & ~window[o + 24];
+        long x4 = alive[j + 4] & ~window[o + 32];
+        long x5 = alive[j + 5] & ~window[o + 40];
+        long x6 = alive[j + 6] & ~window[o + 48];
+        long x7 = alive[j + 7] & ~window[o + 56];
         long u = s0 ^ x0;
         long twosA = (s0 & x0) | (u & x1);
         s0 = u ^ x1;
@@ -255,7 +286,7 @@ final class MedianFilter {
         s7 ^= eights;
       }
       for (; j < n; j++) {
-        long x = alive[j] & ~rowOf[j][offOf[j] + base];
+        long x = alive[j] & ~window[j * 8 + b];
         long carry = s0 & x;
         s0 ^= x;
         x = s1 & carry;
@@ -313,7 +344,7 @@ final class MedianFilter {
       t7 = (t7 & zero) | (d7 & one);
       // Lanes whose bit is 0 keep the values with a 0 here, the others those with a 1.
       for (int i = 0; i < n; i++) {
-        alive[i] &= rowOf[i][offOf[i] + base] ^ zero;
+        alive[i] &= window[i * 8 + b] ^ zero;
       }
     }
   }

@@ -60,6 +60,9 @@ public final class ResNets {
       problems.add(new FieldProblem(prefix + ".family",
           "unknown architecture '" + a.getFamily() + "'; known: " + String.join(", ", FAMILIES)));
     }
+    if (!FAMILIES.contains(a.getFamily())) {
+      return problems; // the shape follows from the family: nothing more to say until it is known
+    }
     if (a.getBlocksCount() != 4) {
       problems.add(new FieldProblem(prefix + ".blocks", "needs 4 stages, was " + a.getBlocksList()));
     } else if (a.getBlocksList().stream().anyMatch(n -> n < 1 || n > 64)) {

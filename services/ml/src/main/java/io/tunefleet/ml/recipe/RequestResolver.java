@@ -185,7 +185,7 @@ public final class RequestResolver {
         try {
           kb.setStudent(ResNets.defaultStudent(teacher, MIN_COMPRESSION));
         } catch (IllegalArgumentException e) {
-          problems.add(new FieldProblem("distillation.student", e.getMessage() + "; name a student explicitly"));
+          problems.add(new FieldProblem("distillation.student", e.getMessage() + "; name a student explicitly or set distillation.enabled to false"));
         }
       }
     }
