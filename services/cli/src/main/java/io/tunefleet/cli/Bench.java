@@ -1,0 +1,145 @@
+package io.tunefleet.cli;
+
+import ai.djl.Device;
+import io.tunefleet.common.config.FleetConfig;
+import io.tunefleet.ml.augment.Augmentation;
+import io.tunefleet.ml.augment.AugmentationPipeline;
+import io.tunefleet.ml.augment.ImageU8;
+import io.tunefleet.ml.data.DatasetLoader;
+import io.tunefleet.ml.data.EpochSampler;
+import io.tunefleet.ml.data.ImageBatch;
+import io.tunefleet.ml.data.LabeledImages;
+import io.tunefleet.ml.data.StratifiedSplit;
+import io.tunefleet.ml.recipe.PathPolicy;
+import io.tunefleet.ml.recipe.RequestResolver;
+import io.tunefleet.ml.train.LabelSmoothingLoss;
+import io.tunefleet.ml.train.TrainingSession;
+import io.tunefleet.ml.train.UnfreezeSchedule;
+import io.tunefleet.proto.v1.Checkpoint;
+import io.tunefleet.proto.v1.Distillation;
+import io.tunefleet.proto.v1.Phase;
+import io.tunefleet.proto.v1.Recipe;
+import io.tunefleet.proto.v1.TrainingRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * `fleet bench`: training throughput of one job through the whole fleet (broker, augmenter, blob
+ * store, trainer, evaluator running beside it) against a bare loop over the same model, data,
+ * augmentation and optimizer in one thread, with no Kafka and no files. Both are measured in steady
+ * state: the first epoch (model build, JIT warm-up) is left out.
+ */
+@Command(name = "bench", description = "Training images/s through the fleet vs a bare DJL loop on the same model and data.")
+final class Bench implements Callable<Integer> {
+  @Option(names = "--request", description = "The job to measure (default ${DEFAULT-VALUE}); distillation is switched off")
+  Path request = Fleet.DEMO_REQUEST;
+
+  @Option(names = "--epochs", description = "Epochs per run, the first one is warm-up (default ${DEFAULT-VALUE})")
+  int epochs = 4;
+
+  @Option(names = "--json", description = "Print one JSON object instead of a table")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    FleetConfig config = Fleet.config();
+    TrainingRequest base = FleetClient.parseRequest(Files.readString(request, StandardCharsets.UTF_8));
+    TrainingRequest job = base.toBuilder().setJobId("bench-" + System.currentTimeMillis() / 1000)
+        .setRecipe(base.getRecipe().toBuilder().setEpochs(epochs).setEarlyStoppingPatience(1000))
+        .setDistillation(Distillation.newBuilder().setEnabled(false)).build();
+    TrainingRequest resolved = RequestResolver.resolve(job, new PathPolicy(config.dataRoots()));
+    BareResult bare1 = bareLoop(resolved, config);
+    System.err.printf(Locale.ROOT, "bench: bare loop %.1f images/s%n", bare1.imagesPerSecond());
+    double fleet = throughFleet(job, config, bare1.imagesPerEpoch());
+    System.err.printf(Locale.ROOT, "bench: fleet %.1f images/s%n", fleet);
+    BareResult bare2 = bareLoop(resolved, config);
+    System.err.printf(Locale.ROOT, "bench: bare loop again %.1f images/s%n", bare2.imagesPerSecond());
+    double bare = (bare1.imagesPerSecond() + bare2.imagesPerSecond()) / 2;
+    if (json) {
+      System.out.printf(Locale.ROOT, "{\"config\":\"%s\",\"epochs_measured\":%d,\"fleet_images_per_s\":%.1f,"
+          + "\"bare_images_per_s\":%.1f,\"ratio\":%.3f}%n", request.getFileName(), epochs - 1, fleet, bare, fleet / bare);
+    } else {
+      System.out.printf(Locale.ROOT, "%-28s %12s%n", "run (" + request.getFileName() + ")", "images/s");
+      System.out.printf(Locale.ROOT, "%-28s %12.1f%n", "fleet (end to end)", fleet);
+      System.out.printf(Locale.ROOT, "%-28s %12.1f%n", "bare DJL loop (mean of 2)", bare);
+      System.out.printf(Locale.ROOT, "%-28s %12.3f%n", "ratio fleet / bare", fleet / bare);
+    }
+    return 0;
+  }
+
+  /** Steady-state throughput of the bare loop and the size of an epoch. */
+  record BareResult(double imagesPerSecond, long imagesPerEpoch) {}
+
+  /** The trainer's own step code over in-memory batches: what the fleet would reach with zero overhead. */
+  static BareResult bareLoop(TrainingRequest r, FleetConfig config) throws Exception {
+    LabeledImages data = DatasetLoader.load(r.getDataset(), r.getNumClasses(), new PathPolicy(config.dataRoots())).images();
+    Recipe rc = r.getRecipe();
+    StratifiedSplit split = StratifiedSplit.of(data.labels(), data.numClasses(), r.getDataset().getValidationFraction(), rc.getSeed());
+    LabeledImages train = data.subset(split.train());
+    Augmentation aug = AugmentationPipeline.fromSpec(rc.getAugmentationsList());
+    var u = rc.getUnfreeze();
+    try (TrainingSession s = TrainingSession.create(r.getBaseModel().getArchitecture(), train.height(),
+        new TrainingSession.Config((float) rc.getLrHead(), (float) rc.getLrBackbone(), (float) rc.getMomentum(),
+            (float) rc.getWeightDecay(), new LabelSmoothingLoss((float) rc.getLabelSmoothing()),
+            new UnfreezeSchedule(u.getStagesList(), u.getEpochsPerStage(), u.getStagesPerStep()), rc.getEpochs(), true),
+        Device.cpu())) {
+      long images = 0;
+      long start = 0;
+      long perEpoch = 0;
+      for (int e = 0; e < rc.getEpochs(); e++) {
+        if (e == 1) {
+          start = System.nanoTime();
+          perEpoch = images;
+          images = 0;
+        }
+        s.beginEpoch(e);
+        int[] order = EpochSampler.order(train.labels(), r.getNumClasses(), e, rc.getSeed(), rc.getBalancedSampling());
+        int steps = Math.max(1, order.length / rc.getBatchSize());
+        for (int i = 0; i < steps; i++) {
+          int from = i * rc.getBatchSize();
+          int to = i == steps - 1 ? order.length : from + rc.getBatchSize();
+          List<ImageU8> imgs = new ArrayList<>();
+          int[] labels = new int[to - from];
+          for (int j = from; j < to; j++) {
+            imgs.add(aug.apply(train.images().get(order[j]), AugmentationPipeline.rngFor(rc.getSeed(), r.getJobId(), e, j)));
+            labels[j - from] = train.labels()[order[j]];
+          }
+          s.step(ImageBatch.of(imgs, labels, new int[to - from]));
+          images += to - from;
+        }
+      }
+      return new BareResult(images / ((System.nanoTime() - start) / 1e9), perEpoch);
+    }
+  }
+
+  /** One job through a local fleet; throughput between its first and last TRAIN checkpoint events. */
+  static double throughFleet(TrainingRequest job, FleetConfig config, long imagesPerEpoch) throws Exception {
+    try (LocalFleet fleet = LocalFleet.start(config.with(FleetConfig.TOPIC_PREFIX.key(), job.getJobId()), false);
+        FleetClient client = new FleetClient(fleet.config())) {
+      client.submit(job);
+      JobWatcher.Outcome o = new JobWatcher(client, System.err).watch(job.getJobId(), Duration.ofMinutes(60));
+      if (!o.succeeded()) {
+        throw new IllegalStateException("bench job failed: " + o.lastStatus().getMessage());
+      }
+      List<Long> times = new ArrayList<>();
+      for (ConsumerRecord<String, byte[]> r : client.readAll(job.getJobId(), List.of(client.topics().checkpoints))) {
+        if (Checkpoint.parseFrom(r.value()).getPhase() == Phase.TRAIN) {
+          times.add(r.timestamp());
+        }
+      }
+      times.sort(Long::compare);
+      double seconds = (times.get(times.size() - 1) - times.get(0)) / 1e3;
+      return imagesPerEpoch * (times.size() - 1) / seconds;
+    }
+  }
+}
