@@ -12,9 +12,8 @@ import io.tunefleet.ml.data.LabeledImages;
 import io.tunefleet.ml.data.StratifiedSplit;
 import io.tunefleet.ml.recipe.PathPolicy;
 import io.tunefleet.ml.recipe.RequestResolver;
-import io.tunefleet.ml.train.LabelSmoothingLoss;
+import io.tunefleet.ml.recipe.SessionConfigs;
 import io.tunefleet.ml.train.TrainingSession;
-import io.tunefleet.ml.train.UnfreezeSchedule;
 import io.tunefleet.proto.v1.Checkpoint;
 import io.tunefleet.proto.v1.Distillation;
 import io.tunefleet.proto.v1.Phase;
@@ -87,12 +86,8 @@ final class Bench implements Callable<Integer> {
     StratifiedSplit split = StratifiedSplit.of(data.labels(), data.numClasses(), r.getDataset().getValidationFraction(), rc.getSeed());
     LabeledImages train = data.subset(split.train());
     Augmentation aug = AugmentationPipeline.fromSpec(rc.getAugmentationsList());
-    var u = rc.getUnfreeze();
     try (TrainingSession s = TrainingSession.create(r.getBaseModel().getArchitecture(), train.height(),
-        new TrainingSession.Config((float) rc.getLrHead(), (float) rc.getLrBackbone(), (float) rc.getMomentum(),
-            (float) rc.getWeightDecay(), new LabelSmoothingLoss((float) rc.getLabelSmoothing()),
-            new UnfreezeSchedule(u.getStagesList(), u.getEpochsPerStage(), u.getStagesPerStep()), rc.getEpochs(), true),
-        Device.cpu())) {
+        SessionConfigs.teacher(r), Device.cpu())) {
       long images = 0;
       long start = 0;
       long perEpoch = 0;

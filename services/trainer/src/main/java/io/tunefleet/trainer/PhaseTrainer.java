@@ -19,12 +19,11 @@ import io.tunefleet.ml.data.ImageBatch;
 import io.tunefleet.ml.model.ModelFile;
 import io.tunefleet.ml.recipe.PathPolicy;
 import io.tunefleet.ml.train.Classifier;
-import io.tunefleet.ml.train.DistillationLoss;
-import io.tunefleet.ml.train.LabelSmoothingLoss;
+import io.tunefleet.ml.recipe.SessionConfigs;
+import io.tunefleet.ml.train.GradientReport;
 import io.tunefleet.ml.train.StepResult;
 import io.tunefleet.ml.train.TrainingSession;
-import io.tunefleet.ml.train.UnfreezeSchedule;
-import io.tunefleet.proto.v1.Architecture;
+import io.tunefleet.proto.v1.GradientDiagnostics;
 import io.tunefleet.proto.v1.BatchRef;
 import io.tunefleet.proto.v1.Checkpoint;
 import io.tunefleet.proto.v1.Evaluation;
@@ -32,7 +31,6 @@ import io.tunefleet.proto.v1.JobStatus;
 import io.tunefleet.proto.v1.ModelManifest;
 import io.tunefleet.proto.v1.Phase;
 import io.tunefleet.proto.v1.Progress;
-import io.tunefleet.proto.v1.Recipe;
 import io.tunefleet.proto.v1.TrainingRequest;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -88,7 +86,9 @@ public final class PhaseTrainer implements AutoCloseable {
     long computeNanos;
     long lastStepEnd;
     long lastStatus;
-    Architecture architecture;
+    int warnedEpoch = -1;
+    GradientDiagnostics diagnostics;
+    final Map<String, AtomicReference<Double>> gaugeValues = new HashMap<>();
 
     Run(String job, int partition, TrainingRequest request, TrainingSession session, Classifier teacher) {
       this.job = job;
@@ -190,9 +190,10 @@ public final class PhaseTrainer implements AutoCloseable {
     }
     Run current = run;
     StepResult step;
+    int every = run.request.getRecipe().getDiagnosticsEvery();
+    boolean diagnose = every > 0 && (run.globalStep % every == 0 || ref.getIndexInEpoch() == ref.getStepsInEpoch() - 1);
     try {
-      step = run.teacher == null ? run.session.step(batch)
-          : run.session.step(batch, scope -> current.teacher.logits(scope, batch));
+      step = run.session.step(batch, run.teacher == null ? null : scope -> current.teacher.logits(scope, batch), diagnose);
     } catch (RuntimeException e) {
       failJob(run, String.format("training step %d of epoch %d failed: %s", run.next, run.epoch, e.getMessage()));
       return;
@@ -211,6 +212,9 @@ public final class PhaseTrainer implements AutoCloseable {
     Counter.builder(metricPrefix + ".images").description("Images trained on").tags(tags).register(registry)
         .increment(step.samples());
     updateGauges(run, step, ref);
+    if (step.gradients() != null) {
+      recordDiagnostics(run, step.gradients());
+    }
     boolean endOfEpoch = run.next == ref.getStepsInEpoch();
     if (endOfEpoch || System.nanoTime() - run.lastStatus > STATUS_EVERY_NANOS) {
       publishProgress(run, ref, step);
@@ -229,14 +233,39 @@ public final class PhaseTrainer implements AutoCloseable {
     g.accuracy.set(step.accuracy());
     g.epoch.set((double) ref.getEpoch() + (double) run.next / ref.getStepsInEpoch());
     g.stage.set((double) run.session.unfreezeStage());
-    g.lrHead.set((double) run.session.optimizer().learningRate(run.session.groupOf(headParameter(run))));
-    g.lrBackbone.set((double) run.session.optimizer().learningRate(run.session.groupOf("conv1.weight")));
+    Map<String, Double> lrs = run.session.learningRates();
+    g.lrHead.set(lrs.get("head"));
+    g.lrBackbone.set(lrs.get("layer4"));
     g.imagesPerSecond.set(run.computeNanos == 0 ? 0 : run.samples * 1e9 / run.computeNanos);
   }
 
-  private static String headParameter(Run run) {
-    return run.session.parameters().keySet().stream().filter(n -> n.startsWith("fc.") && n.endsWith("weight"))
-        .findFirst().orElseThrow();
+  private void recordDiagnostics(Run run, GradientReport report) {
+    GradientDiagnostics.Builder d = GradientDiagnostics.newBuilder().setStep(run.globalStep)
+        .putAllMeanAbsGrad(report.meanAbsByStage()).setHeadBackboneRatio(report.headBackboneRatio())
+        .putAllResidualRatio(report.residualRatio()).addAllWarnings(report.warnings());
+    run.diagnostics = d.build();
+    Tags tags = Tags.of("job", run.job);
+    report.meanAbsByStage().forEach((stage, v) -> gauge(run, "gradient.mean.abs", tags.and("stage", stage), v,
+        "Mean |gradient| of a stage's trainable parameters"));
+    gauge(run, "gradient.head.backbone.ratio", tags, report.headBackboneRatio(),
+        "Mean |gradient| of the head / of the trainable backbone (0: backbone frozen)");
+    report.residualRatio().forEach((block, v) -> gauge(run, "gradient.residual.ratio", tags.and("block", block), v,
+        "|dL/d input| / |dL/d output| of a residual block"));
+    if (!report.warnings().isEmpty() && run.warnedEpoch != run.epoch) {
+      run.warnedEpoch = run.epoch;
+      ctx.status(run.job, JobStatus.State.WARNING, "gradient diagnostics at step " + run.globalStep + ": "
+          + String.join("; ", report.warnings()));
+    }
+  }
+
+  private void gauge(Run run, String name, Tags tags, double value, String description) {
+    String key = name + tags;
+    AtomicReference<Double> ref = run.gaugeValues.computeIfAbsent(key, k -> {
+      AtomicReference<Double> r = new AtomicReference<>(value);
+      Gauge.builder(metricPrefix + "." + name, r, AtomicReference::get).description(description).tags(tags).register(registry);
+      return r;
+    });
+    ref.set(value);
   }
 
   private JobGauges registerGauges(String job) {
@@ -282,7 +311,13 @@ public final class PhaseTrainer implements AutoCloseable {
     if (ref.hasTeacher()) {
       c.setTeacher(ref.getTeacher());
     }
+    if (run.diagnostics != null) {
+      c.setDiagnostics(run.diagnostics);
+    }
+    c.putAllLearningRates(run.session.learningRates());
     Checkpoint event = c.build();
+    // kept beside the weights: the job report reads the epoch history from here
+    blobs.put(JobPaths.checkpointEvent(run.job, phase, run.epoch), event.toByteArray());
     ctx.producer().sendAndWait(ctx.topics().checkpoints, run.job, event);
     blobs.put(JobPaths.latestCheckpoint(run.job, phase), event.toByteArray());
     blobs.deleteTree(JobPaths.epochDir(run.job, phase, run.epoch));
@@ -295,24 +330,15 @@ public final class PhaseTrainer implements AutoCloseable {
   private Run open(BatchRef ref, int partition) throws IOException {
     String job = ref.getJobId();
     TrainingRequest request = TrainingRequest.parseFrom(blobs.get(ref.getRequest()));
-    Recipe recipe = request.getRecipe();
     ImageBatch first = BatchCodec.decode(blobs.get(ref.getBatch()));
     int imageSize = first.height();
     TrainingSession session;
     Classifier teacher = null;
     if (phase == Phase.TRAIN) {
-      var u = recipe.getUnfreeze();
-      session = TrainingSession.create(request.getBaseModel().getArchitecture(), imageSize,
-          new TrainingSession.Config((float) recipe.getLrHead(), (float) recipe.getLrBackbone(), (float) recipe.getMomentum(),
-              (float) recipe.getWeightDecay(), new LabelSmoothingLoss((float) recipe.getLabelSmoothing()),
-              new UnfreezeSchedule(u.getStagesList(), u.getEpochsPerStage(), u.getStagesPerStep()), recipe.getEpochs(), true),
+      session = TrainingSession.create(request.getBaseModel().getArchitecture(), imageSize, SessionConfigs.teacher(request),
           device);
     } else {
-      var d = request.getDistillation();
-      session = TrainingSession.create(d.getStudent(), imageSize,
-          new TrainingSession.Config((float) d.getLr(), (float) d.getLr(), (float) recipe.getMomentum(),
-              (float) recipe.getWeightDecay(), new DistillationLoss((float) d.getTemperature(), (float) d.getAlpha()),
-              UnfreezeSchedule.everythingTrainable(), d.getEpochs(), true),
+      session = TrainingSession.create(request.getDistillation().getStudent(), imageSize, SessionConfigs.student(request),
           device);
       teacher = Classifier.load(blobs.get(ref.getTeacher()), imageSize, device);
     }

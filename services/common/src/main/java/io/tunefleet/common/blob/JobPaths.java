@@ -48,6 +48,11 @@ public final class JobPaths {
     return String.format(Locale.ROOT, "jobs/%s/checkpoints/%s/e%04d.ckpt", job, name(phase), epoch);
   }
 
+  /** The Checkpoint event of an epoch, kept for the job report. */
+  public static String checkpointEvent(String job, Phase phase, int epoch) {
+    return String.format(Locale.ROOT, "jobs/%s/checkpoints/%s/e%04d.pb", job, name(phase), epoch);
+  }
+
   public static String latestCheckpoint(String job, Phase phase) {
     return String.format(Locale.ROOT, "jobs/%s/checkpoints/%s/latest.pb", job, name(phase));
   }

@@ -97,6 +97,47 @@ public final class ResNet extends AbstractBlock {
     return x.singletonOrThrow().mean(new int[] {3}).mean(new int[] {2});
   }
 
+  /**
+   * A forward pass for gradient diagnostics: a zero-valued probe that records its gradient is added to
+   * the input of every residual unit and to layer4's output, so after a backward pass probe k holds
+   * dL/d(input of unit k) — without cutting the graph. Probes are appended to {@code probes} in order.
+   */
+  public NDArray forwardWithProbes(ParameterStore ps, NDArray images, boolean training, java.util.List<NDArray> probes) {
+    NDList x = conv1.forward(ps, new NDList(images), training);
+    x = bn1.forward(ps, x, training);
+    NDArray y = Activation.relu(x.singletonOrThrow());
+    if (imagenetStem) {
+      y = Pool.maxPool2d(y, new Shape(3, 3), new Shape(2, 2), new Shape(1, 1), false);
+    }
+    for (Stage layer : layers) {
+      for (ResidualUnit unit : layer.units()) {
+        y = y.add(probe(y, probes));
+        y = unit.forward(ps, new NDList(y), training).singletonOrThrow();
+      }
+    }
+    y = y.add(probe(y, probes));
+    NDArray pooled = y.mean(new int[] {3}).mean(new int[] {2});
+    return fc.forward(ps, new NDList(pooled), training).singletonOrThrow();
+  }
+
+  private static NDArray probe(NDArray like, java.util.List<NDArray> probes) {
+    NDArray p = like.zerosLike();
+    p.setRequiresGradient(true);
+    probes.add(p);
+    return p;
+  }
+
+  /** Names of the residual units in forward order, e.g. layer1.0, layer1.1, layer2.0, … */
+  public java.util.List<String> unitNames() {
+    java.util.List<String> names = new ArrayList<>();
+    for (int i = 0; i < layers.size(); i++) {
+      for (int j = 0; j < layers.get(i).units().size(); j++) {
+        names.add("layer" + (i + 1) + "." + j);
+      }
+    }
+    return names;
+  }
+
   @Override
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {

@@ -163,6 +163,27 @@ public final class RequestResolver {
     rb.setUnfreeze(ub);
     rb.setSeed(rc.hasSeed() ? rc.getSeed() : 42);
     rb.setLeadEpochs(intIn(problems, "recipe.lead_epochs", rc.hasLeadEpochs() ? rc.getLeadEpochs() : 2, 1, 10));
+    rc.getLrStagesMap().forEach((stage, lr) -> {
+      if (!io.tunefleet.ml.model.ResNet.STAGES.contains(stage)) {
+        problems.add(new FieldProblem("recipe.lr_stages." + stage,
+            "unknown stage; known: " + io.tunefleet.ml.model.ResNet.STAGES));
+      } else {
+        positive(problems, "recipe.lr_stages." + stage, lr, 10);
+      }
+    });
+    String schedule = rc.hasLrSchedule() ? rc.getLrSchedule() : "cosine";
+    if (!List.of("cosine", "step", "constant").contains(schedule)) {
+      problems.add(new FieldProblem("recipe.lr_schedule", "must be cosine, step or constant, was '" + schedule + "'"));
+    }
+    rb.setLrSchedule(schedule);
+    rb.setWarmupEpochs(intIn(problems, "recipe.warmup_epochs", rc.hasWarmupEpochs() ? rc.getWarmupEpochs() : 0, 0,
+        Math.max(0, rb.getEpochs() - 1)));
+    rb.setLrStepEpochs(intIn(problems, "recipe.lr_step_epochs", rc.hasLrStepEpochs() ? rc.getLrStepEpochs() : 3, 1, 1000));
+    double gamma = rc.hasLrStepGamma() ? rc.getLrStepGamma() : 0.1;
+    positive(problems, "recipe.lr_step_gamma", gamma, 1);
+    rb.setLrStepGamma(gamma);
+    rb.setDiagnosticsEvery(intIn(problems, "recipe.diagnostics_every",
+        rc.hasDiagnosticsEvery() ? rc.getDiagnosticsEvery() : 50, 0, 1_000_000));
     r.setRecipe(rb);
 
     Distillation ks = raw.getDistillation();

@@ -26,15 +26,27 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * One network being trained: a {@link ResNet} with parameter groups (head vs backbone learning rates,
- * no weight decay on BatchNorm and biases), a {@link LayerwiseSgd}, a loss, an {@link UnfreezeSchedule}
- * and a cosine learning-rate schedule over the planned epochs. Saves and restores everything a resumed
- * run needs (weights, running statistics, momentum).
+ * One network being trained: a {@link ResNet} with a parameter group per stage (stem, layer1..layer4,
+ * head, each with its own learning rate; no weight decay on BatchNorm and biases), a {@link LayerwiseSgd},
+ * a loss, an {@link UnfreezeSchedule} and a {@link LearningRateSchedule}. Saves and restores everything a
+ * resumed run needs (weights, running statistics, momentum), and reports gradient health on request.
  */
 public final class TrainingSession implements AutoCloseable {
-  /** The optimisation recipe of a session. */
-  public record Config(float lrHead, float lrBackbone, float momentum, float weightDecay, Loss loss,
-      UnfreezeSchedule unfreeze, int epochs, boolean cosine) {}
+  /**
+   * The optimisation recipe of a session. {@code stageLr} overrides the learning rate of single stages
+   * (keys from {@link ResNet#STAGES}); the others use {@code lrHead} or {@code lrBackbone}.
+   */
+  public record Config(float lrHead, float lrBackbone, Map<String, Float> stageLr, float momentum, float weightDecay,
+      Loss loss, UnfreezeSchedule unfreeze, LearningRateSchedule schedule) {
+    public Config(float lrHead, float lrBackbone, float momentum, float weightDecay, Loss loss, UnfreezeSchedule unfreeze,
+        int epochs) {
+      this(lrHead, lrBackbone, Map.of(), momentum, weightDecay, loss, unfreeze, LearningRateSchedule.cosine(epochs));
+    }
+
+    float learningRate(String stage) {
+      return stageLr.getOrDefault(stage, stage.equals("head") ? lrHead : lrBackbone);
+    }
+  }
 
   private final Model model;
   private final ResNet net;
@@ -51,18 +63,17 @@ public final class TrainingSession implements AutoCloseable {
     this.net = ResNets.build(architecture, model.getNDManager(), imageSize);
     model.setBlock(net);
     this.named = ParameterNames.of(net);
-    LayerwiseSgd.Group head = new LayerwiseSgd.Group("head", config.lrHead(), config.weightDecay());
-    LayerwiseSgd.Group headNoDecay = new LayerwiseSgd.Group("head", config.lrHead(), 0f);
-    LayerwiseSgd.Group backbone = new LayerwiseSgd.Group("backbone", config.lrBackbone(), config.weightDecay());
-    LayerwiseSgd.Group backboneNoDecay = new LayerwiseSgd.Group("backbone", config.lrBackbone(), 0f);
     LayerwiseSgd.Builder sgd = LayerwiseSgd.builder().optMomentum(config.momentum());
+    Map<String, LayerwiseSgd.Group> groups = new LinkedHashMap<>();
     for (Map.Entry<String, Parameter> e : named.entrySet()) {
       Parameter p = e.getValue();
-      boolean isHead = e.getKey().startsWith("fc.");
+      String stage = stageOf(e.getKey());
       // BatchNorm scales/shifts and biases are not decayed (standard practice; decaying them hurts)
       boolean noDecay = p.getType() == Parameter.Type.GAMMA || p.getType() == Parameter.Type.BETA
           || p.getType() == Parameter.Type.BIAS;
-      LayerwiseSgd.Group g = isHead ? (noDecay ? headNoDecay : head) : (noDecay ? backboneNoDecay : backbone);
+      String key = stage + (noDecay ? "/no-decay" : "");
+      LayerwiseSgd.Group g = groups.computeIfAbsent(key,
+          k -> new LayerwiseSgd.Group(stage, config.learningRate(stage), noDecay ? 0f : config.weightDecay()));
       groupOf.put(e.getKey(), g);
       sgd.setGroup(p.getId(), g);
     }
@@ -94,6 +105,26 @@ public final class TrainingSession implements AutoCloseable {
 
   public LayerwiseSgd.Group groupOf(String parameterName) {
     return groupOf.get(parameterName);
+  }
+
+  /** The stage ({@link ResNet#STAGES}) a parameter belongs to, from its torchvision name. */
+  public static String stageOf(String parameterName) {
+    if (parameterName.startsWith("fc.")) {
+      return "head";
+    }
+    if (parameterName.startsWith("layer")) {
+      return parameterName.substring(0, parameterName.indexOf('.'));
+    }
+    return "stem";
+  }
+
+  /** The current learning rate of each stage's group. */
+  public Map<String, Double> learningRates() {
+    Map<String, Double> lrs = new LinkedHashMap<>();
+    for (String stage : ResNet.STAGES) {
+      lrs.put(stage, (double) optimizer.learningRate(new LayerwiseSgd.Group(stage, config.learningRate(stage), 0)));
+    }
+    return lrs;
   }
 
   /**
@@ -166,14 +197,7 @@ public final class TrainingSession implements AutoCloseable {
         }
       }
     }
-    optimizer.setScale(config.cosine() ? cosineScale(epoch, config.epochs()) : 1f);
-  }
-
-  static float cosineScale(int epoch, int epochs) {
-    if (epochs <= 1) {
-      return 1f;
-    }
-    return (float) (0.5 * (1 + Math.cos(Math.PI * epoch / epochs)));
+    optimizer.setScale((float) config.schedule().factor(epoch));
   }
 
   public int epoch() {
@@ -186,14 +210,15 @@ public final class TrainingSession implements AutoCloseable {
 
   /** One SGD step on {@code batch}. */
   public StepResult step(ImageBatch batch) {
-    return step(batch, null);
+    return step(batch, null, false);
   }
 
   /**
    * One SGD step. {@code extraLabels}, when given, computes further label arrays for the loss from the
-   * step's scope (the distiller passes the teacher's logits this way).
+   * step's scope (the distiller passes the teacher's logits this way). With {@code diagnose}, the result
+   * carries a {@link GradientReport} of this step's gradients.
    */
-  public StepResult step(ImageBatch batch, Function<NDManager, NDArray> extraLabels) {
+  public StepResult step(ImageBatch batch, Function<NDManager, NDArray> extraLabels, boolean diagnose) {
     long start = System.nanoTime();
     GradMode.offOnThisThread();
     try (NDManager scope = manager().newSubManager()) {
@@ -211,9 +236,67 @@ public final class TrainingSession implements AutoCloseable {
         correct = (int) logits.argMax(1).toType(ai.djl.ndarray.types.DataType.INT32, false)
             .eq(y.toType(ai.djl.ndarray.types.DataType.INT32, false)).sum().getLong();
       }
+      Map<String, Double> meanAbs = diagnose ? meanAbsGradientByStage() : null;
       trainer.step();
-      return new StepResult(loss, correct, batch.size(), System.nanoTime() - start);
+      long nanos = System.nanoTime() - start;
+      GradientReport report = null;
+      if (diagnose) {
+        double backbone = meanAbs.entrySet().stream().filter(e -> !e.getKey().equals("head"))
+            .mapToDouble(Map.Entry::getValue).average().orElse(0);
+        double ratio = backbone == 0 ? 0 : meanAbs.getOrDefault("head", 0.0) / backbone;
+        report = new GradientReport(meanAbs, ratio, residualRatios(scope, x, labels));
+      }
+      return new StepResult(loss, correct, batch.size(), nanos, report);
     }
+  }
+
+  /** Mean |gradient| over the trainable parameters of each stage (running statistics excluded). */
+  private Map<String, Double> meanAbsGradientByStage() {
+    Map<String, double[]> sums = new LinkedHashMap<>();
+    for (Map.Entry<String, Parameter> e : named.entrySet()) {
+      NDArray a = e.getValue().getArray();
+      if (ParameterNames.isRunningStat(e.getValue()) || !e.getValue().requiresGradient() || !a.hasGradient()) {
+        continue;
+      }
+      try (NDArray g = a.getGradient(); NDArray abs = g.abs(); NDArray sum = abs.sum()) {
+        double[] acc = sums.computeIfAbsent(stageOf(e.getKey()), k -> new double[2]);
+        acc[0] += sum.getFloat();
+        acc[1] += g.getShape().size();
+      }
+    }
+    Map<String, Double> mean = new LinkedHashMap<>();
+    for (String stage : ResNet.STAGES) {
+      double[] acc = sums.get(stage);
+      if (acc != null && acc[1] > 0) {
+        mean.put(stage, acc[0] / acc[1]);
+      }
+    }
+    return mean;
+  }
+
+  /**
+   * |dL/d input| / |dL/d output| of every residual unit, from a separate pass in inference mode (so
+   * BatchNorm statistics are not updated twice) whose parameter gradients are discarded.
+   */
+  private Map<String, Double> residualRatios(NDManager scope, NDArray x, NDList labels) {
+    List<NDArray> leaves = new ArrayList<>();
+    try (GradientCollector collector = trainer.newGradientCollector()) {
+      NDArray logits = net.forwardWithProbes(new ai.djl.training.ParameterStore(scope, false), x, false, leaves);
+      collector.backward(config.loss().evaluate(labels, new NDList(logits)));
+    }
+    double[] norms = new double[leaves.size()];
+    for (int i = 0; i < leaves.size(); i++) {
+      try (NDArray g = leaves.get(i).getGradient(); NDArray n = g.norm()) {
+        norms[i] = n.getFloat();
+      }
+    }
+    zeroGradients();
+    Map<String, Double> ratios = new LinkedHashMap<>();
+    List<String> units = net.unitNames();
+    for (int i = 0; i < units.size(); i++) {
+      ratios.put(units.get(i), norms[i + 1] == 0 ? 0 : norms[i] / norms[i + 1]);
+    }
+    return ratios;
   }
 
   private void zeroGradients() {

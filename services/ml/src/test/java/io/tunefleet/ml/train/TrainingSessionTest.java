@@ -45,7 +45,7 @@ class TrainingSessionTest {
   }
 
   static TrainingSession.Config config(UnfreezeSchedule schedule) {
-    return new TrainingSession.Config(0.1f, 0.01f, 0.9f, 1e-3f, new LabelSmoothingLoss(0.1f), schedule, 4, true);
+    return new TrainingSession.Config(0.1f, 0.01f, 0.9f, 1e-3f, new LabelSmoothingLoss(0.1f), schedule, 4);
   }
 
   static Map<String, float[]> snapshot(TrainingSession s) {

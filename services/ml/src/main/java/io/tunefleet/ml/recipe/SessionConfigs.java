@@ -1,0 +1,42 @@
+package io.tunefleet.ml.recipe;
+
+import io.tunefleet.ml.train.DistillationLoss;
+import io.tunefleet.ml.train.LabelSmoothingLoss;
+import io.tunefleet.ml.train.LearningRateSchedule;
+import io.tunefleet.ml.train.TrainingSession;
+import io.tunefleet.ml.train.UnfreezeSchedule;
+import io.tunefleet.proto.v1.Distillation;
+import io.tunefleet.proto.v1.Recipe;
+import io.tunefleet.proto.v1.TrainingRequest;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The training-session recipes of a resolved request: the teacher's and the student's. */
+public final class SessionConfigs {
+  private SessionConfigs() {}
+
+  public static TrainingSession.Config teacher(TrainingRequest r) {
+    Recipe rc = r.getRecipe();
+    var u = rc.getUnfreeze();
+    Map<String, Float> stageLr = new LinkedHashMap<>();
+    rc.getLrStagesMap().forEach((stage, lr) -> stageLr.put(stage, lr.floatValue()));
+    return new TrainingSession.Config((float) rc.getLrHead(), (float) rc.getLrBackbone(), stageLr,
+        (float) rc.getMomentum(), (float) rc.getWeightDecay(), new LabelSmoothingLoss((float) rc.getLabelSmoothing()),
+        new UnfreezeSchedule(u.getStagesList(), u.getEpochsPerStage(), u.getStagesPerStep()),
+        schedule(rc, rc.getEpochs()));
+  }
+
+  /** The student trains everything from the start, at the distillation learning rate, with the KD loss. */
+  public static TrainingSession.Config student(TrainingRequest r) {
+    Recipe rc = r.getRecipe();
+    Distillation d = r.getDistillation();
+    return new TrainingSession.Config((float) d.getLr(), (float) d.getLr(), Map.of(), (float) rc.getMomentum(),
+        (float) rc.getWeightDecay(), new DistillationLoss((float) d.getTemperature(), (float) d.getAlpha()),
+        UnfreezeSchedule.everythingTrainable(), schedule(rc, d.getEpochs()));
+  }
+
+  private static LearningRateSchedule schedule(Recipe rc, int epochs) {
+    return new LearningRateSchedule(LearningRateSchedule.Kind.parse(rc.getLrSchedule()), epochs, rc.getWarmupEpochs(),
+        rc.getLrStepEpochs(), rc.getLrStepGamma());
+  }
+}
