@@ -1,5 +1,7 @@
 package io.tunefleet.ml.report;
 
+import java.util.Arrays;
+
 /**
  * Eigen-decomposition of a small symmetric matrix by cyclic Jacobi rotations, eigenvalues sorted in
  * descending order; {@code vectors[i][c]} is component i of eigenvector c.
@@ -82,7 +84,7 @@ record SymmetricEigen(double[] values, double[][] vectors) {
     for (int i = 0; i < m; i++) {
       order[i] = i;
     }
-    java.util.Arrays.sort(order, (x, y) -> Double.compare(a[y][y], a[x][x]));
+    Arrays.sort(order, (x, y) -> Double.compare(a[y][y], a[x][x]));
     double[] values = new double[m];
     double[][] vectors = new double[m][m];
     for (int c = 0; c < m; c++) {
