@@ -1,19 +1,27 @@
 package io.tunefleet.ml.augment;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
  * Exact 8-bit median filters with BORDER_REPLICATE, equal to {@code cv2.medianBlur(img, ksize)}.
  *
- * <p>3x3 sorts every column of three once per row and takes the median of the column minima maxima
- * and so on (a pruned sorting network), in int arrays that HotSpot's auto-vectoriser handles. Larger
- * kernels use a bit-sliced radix selection: 64 neighbouring outputs of one channel are processed at
- * once as bit-planes in a {@code long}, and for each of the 8 bits from the top a carry-save adder
- * tree counts, lane by lane, how many window values still tied with the median's prefix have a 0
- * there. That costs about 12 word operations per window value and bit for 64 outputs, whatever the
- * data, and needs no histogram.
+ * <p>3x3: each column of three is sorted once per row, and the median is the median of (largest
+ * column minimum, median of column medians, smallest column maximum), computed in int arrays that
+ * HotSpot's auto-vectoriser turns into SIMD code.
+ *
+ * <p>5x5 and up: a bit-sliced radix selection. Each {@code long} holds one bit of 64 neighbouring
+ * outputs (the row's bytes in HWC order), and for each bit from the top a carry-save adder tree
+ * counts, lane by lane, how many window values still tied with the median's prefix have a 0 there;
+ * comparing that count with the remaining rank decides the median's bit. About a dozen word
+ * operations per window value and bit for 64 outputs, whatever the image content.
  */
 final class MedianFilter {
+  private static final VarHandle BYTES_AS_LONG =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
   private MedianFilter() {}
 
   static ImageU8 median(ImageU8 src, int ksize) {
@@ -126,50 +134,52 @@ final class MedianFilter {
     int c = src.channels();
     int r = k / 2;
     int n = k * k;
-    int nw = (w + 63) >>> 6;
-    // ring holds, for each of the k most recent padded source rows (slot (py + r) % k), each channel
-    // and each window column dx, the 8 bit-planes of that row shifted left by dx pixels:
-    // ring[(((slot * c + ch) * k + dx) * nw + wi) * 8 + bit] holds lanes wi*64 .. wi*64+63.
-    int slotLen = c * k * nw * 8;
+    int rowLen = w * c;
+    // Lanes are the row's bytes in HWC order, so the window's column dx is a shift by dx * c lanes
+    // and channels need no separating.
+    int nw = (rowLen + 63) >>> 6;
+    int planeWords = nw + 1 + ((k - 1) * c >>> 6);
+    // ring[((slot * k + dx) * nw + wi) * 8 + bit]: bit-plane `bit` of lanes wi*64 .. wi*64+63 of the
+    // padded source row py (slot (py + r) % k), shifted by dx pixels.
+    int slotLen = k * nw * 8;
     long[] ring = new long[k * slotLen];
-    long[] planes = new long[8 * (nw + 1)];
+    long[] planes = new long[8 * planeWords];
+    byte[] padded = new byte[planeWords * 64 + 8]; // room for whole 8-byte reads past the row's end
     int[] offOf = new int[n];
-    long[] window = new long[8 * n];
     long[] alive = new long[n];
     long[] res = new long[8];
-    byte[] out = new byte[src.pixels().length];
+    byte[] out = new byte[h * rowLen];
     for (int py = -r; py < r; py++) {
-      slice(src, Border.replicate(py, h), r, k, nw, planes, ring, (py + r) * slotLen);
+      slice(src, Border.replicate(py, h), r, k, nw, planeWords, planes, padded, ring, (py + r) * slotLen);
     }
     for (int y = 0; y < h; y++) {
-      slice(src, Border.replicate(y + r, h), r, k, nw, planes, ring, ((y + 2 * r) % k) * slotLen);
-      for (int ch = 0; ch < c; ch++) {
-        for (int dy = 0, j = 0; dy < k; dy++) {
-          int rowBase = ((y + dy) % k) * slotLen + ch * k * nw * 8;
-          for (int dx = 0; dx < k; dx++, j++) {
-            offOf[j] = rowBase + dx * nw * 8;
-          }
+      slice(src, Border.replicate(y + r, h), r, k, nw, planeWords, planes, padded, ring,
+          ((y + 2 * r) % k) * slotLen);
+      for (int dy = 0, j = 0; dy < k; dy++) {
+        int rowBase = ((y + dy) % k) * slotLen;
+        for (int dx = 0; dx < k; dx++, j++) {
+          offOf[j] = rowBase + dx * nw * 8;
         }
-        for (int wi = 0; wi < nw; wi++) {
-          for (int j = 0; j < n; j++) {
-            System.arraycopy(ring, offOf[j] + wi * 8, window, j * 8, 8);
+      }
+      int outRow = y * rowLen;
+      for (int wi = 0; wi < nw; wi++) {
+        selectMedian(ring, offOf, wi * 8, n, alive, res);
+        for (int g = 0; g < 8; g++) {
+          int lane = wi * 64 + g * 8;
+          if (lane >= rowLen) {
+            break;
           }
-          selectMedian(window, n, alive, res);
-          for (int g = 0; g < 8; g++) {
-            int x0 = wi * 64 + g * 8;
-            if (x0 >= w) {
-              break;
-            }
-            int shift = g * 8;
-            long packed = 0;
-            for (int b = 0; b < 8; b++) {
-              packed |= ((res[b] >>> shift) & 0xFFL) << (8 * b);
-            }
-            long values = transpose8(packed);
-            int lanes = Math.min(8, w - x0);
-            int o = (y * w + x0) * c + ch;
-            for (int i = 0; i < lanes; i++, o += c) {
-              out[o] = (byte) (values >>> (8 * i));
+          int shift = g * 8;
+          long packed = 0;
+          for (int b = 0; b < 8; b++) {
+            packed |= ((res[b] >>> shift) & 0xFFL) << (8 * b);
+          }
+          long values = transpose8(packed);
+          if (lane + 8 <= rowLen) {
+            BYTES_AS_LONG.set(out, outRow + lane, values);
+          } else {
+            for (int i = 0; lane + i < rowLen; i++) {
+              out[outRow + lane + i] = (byte) (values >>> (8 * i));
             }
           }
         }
@@ -178,40 +188,39 @@ final class MedianFilter {
     return new ImageU8(h, w, c, out);
   }
 
-  /** Bit-planes of source row sy (replicate-padded by r) for every channel, pre-shifted per dx. */
-  private static void slice(ImageU8 src, int sy, int r, int k, int nw, long[] planes, long[] ring,
-      int slotStart) {
+  /** Bit-planes of source row sy, replicate-padded by r pixels, pre-shifted for each window column. */
+  private static void slice(ImageU8 src, int sy, int r, int k, int nw, int planeWords, long[] planes,
+      byte[] padded, long[] ring, int slotStart) {
     int w = src.width();
     int c = src.channels();
     byte[] in = src.pixels();
-    int planeWords = nw + 1;
-    int paddedW = w + 2 * r;
-    int rowStart = sy * w * c;
-    for (int ch = 0; ch < c; ch++) {
-      java.util.Arrays.fill(planes, 0L);
-      for (int x0 = 0; x0 < paddedW; x0 += 8) {
-        long packed = 0;
-        int lanes = Math.min(8, paddedW - x0);
-        for (int i = 0; i < lanes; i++) {
-          int sx = Border.replicate(x0 + i - r, w);
-          packed |= (long) (in[rowStart + sx * c + ch] & 0xFF) << (8 * i);
-        }
-        long bits = transpose8(packed);
-        int word = x0 >>> 6;
-        int shift = x0 & 63;
-        for (int b = 0; b < 8; b++) {
-          planes[b * planeWords + word] |= ((bits >>> (8 * b)) & 0xFFL) << shift;
-        }
+    int rowLen = w * c;
+    int rowStart = sy * rowLen;
+    for (int x = 0; x < r; x++) {
+      System.arraycopy(in, rowStart, padded, x * c, c);
+      System.arraycopy(in, rowStart + rowLen - c, padded, (r + w + x) * c, c);
+    }
+    System.arraycopy(in, rowStart, padded, r * c, rowLen);
+    int paddedLen = (w + 2 * r) * c;
+    Arrays.fill(planes, 0L);
+    // 8 lanes per long read, transposed into one byte of each of the 8 bit-planes.
+    for (int x0 = 0; x0 < paddedLen && x0 < planeWords * 64; x0 += 8) {
+      long bits = transpose8((long) BYTES_AS_LONG.get(padded, x0));
+      int word = x0 >>> 6;
+      int shift = x0 & 63;
+      for (int b = 0; b < 8; b++) {
+        planes[b * planeWords + word] |= ((bits >>> (8 * b)) & 0xFFL) << shift;
       }
-      int chStart = slotStart + ch * k * nw * 8;
-      for (int dx = 0; dx < k; dx++) {
-        int up = 63 - dx;
-        for (int wi = 0; wi < nw; wi++) {
-          int o = chStart + (dx * nw + wi) * 8;
-          for (int b = 0; b < 8; b++) {
-            int p = b * planeWords + wi;
-            ring[o + b] = (planes[p] >>> dx) | ((planes[p + 1] << 1) << up);
-          }
+    }
+    for (int dx = 0; dx < k; dx++) {
+      int words = (dx * c) >>> 6;
+      int bits = (dx * c) & 63;
+      int up = 63 - bits;
+      for (int wi = 0; wi < nw; wi++) {
+        int o = slotStart + (dx * nw + wi) * 8;
+        for (int b = 0; b < 8; b++) {
+          int p = b * planeWords + wi + words;
+          ring[o + b] = (planes[p] >>> bits) | ((planes[p + 1] << 1) << up);
         }
       }
     }
@@ -219,10 +228,10 @@ final class MedianFilter {
 
   /**
    * Median of the n window values in each of 64 lanes, bit by bit from the top: a lane's median bit
-   * is 0 when more values tied with its prefix have a 0 there than its remaining rank t.
-   * window[j * 8 + b] is bit-plane b of window value j; res[b] receives bit-plane b of the medians.
+   * is 0 when more values tied with its prefix have a 0 there than its remaining rank t. Bit-plane b
+   * of window value j is {@code ring[offOf[j] + wordOffset + b]}; res[b] receives the medians' plane b.
    */
-  static void selectMedian(long[] window, int n, long[] alive, long[] res) {
+  static void selectMedian(long[] ring, int[] offOf, int wordOffset, int n, long[] alive, long[] res) {
     int m = (n - 1) >>> 1;
     long t0 = -(long) (m & 1);
     long t1 = -(long) ((m >>> 1) & 1);
@@ -232,9 +241,11 @@ final class MedianFilter {
     long t5 = -(long) ((m >>> 5) & 1);
     long t6 = -(long) ((m >>> 6) & 1);
     long t7 = -(long) ((m >>> 7) & 1);
-    java.util.Arrays.fill(alive, 0, n, -1L);
+    long zero = 0; // lanes whose previous (higher) median bit was 0
     for (int b = 7; b >= 0; b--) {
-      // Bit-sliced count Z (weights 1..128) of alive values with a 0 in bit b, Harley-Seal style.
+      // Bit-sliced count Z (weights 1..128) of alive values with a 0 in bit b, Harley-Seal style;
+      // the alive sets are narrowed by the previous level's decision on the way.
+      boolean top = b == 7;
       long s0 = 0;
       long s1 = 0;
       long s2 = 0;
@@ -245,15 +256,14 @@ final class MedianFilter {
       long s7 = 0;
       int j = 0;
       for (; j + 8 <= n; j += 8) {
-        int o = j * 8 + b;
-        long x0 = alive[j] & ~window[o];
-        long x1 = alive[j + 1] & ~window[o + 8];
-        long x2 = alive[j + 2] & ~window[o + 16];
-        long x3 = alive[j + 3] & ~window[o + 24];
-        long x4 = alive[j + 4] & ~window[o + 32];
-        long x5 = alive[j + 5] & ~window[o + 40];
-        long x6 = alive[j + 6] & ~window[o + 48];
-        long x7 = alive[j + 7] & ~window[o + 56];
+        long x0 = zeroBitAlive(ring, offOf[j] + wordOffset, b, top, zero, alive, j);
+        long x1 = zeroBitAlive(ring, offOf[j + 1] + wordOffset, b, top, zero, alive, j + 1);
+        long x2 = zeroBitAlive(ring, offOf[j + 2] + wordOffset, b, top, zero, alive, j + 2);
+        long x3 = zeroBitAlive(ring, offOf[j + 3] + wordOffset, b, top, zero, alive, j + 3);
+        long x4 = zeroBitAlive(ring, offOf[j + 4] + wordOffset, b, top, zero, alive, j + 4);
+        long x5 = zeroBitAlive(ring, offOf[j + 5] + wordOffset, b, top, zero, alive, j + 5);
+        long x6 = zeroBitAlive(ring, offOf[j + 6] + wordOffset, b, top, zero, alive, j + 6);
+        long x7 = zeroBitAlive(ring, offOf[j + 7] + wordOffset, b, top, zero, alive, j + 7);
         long u = s0 ^ x0;
         long twosA = (s0 & x0) | (u & x1);
         s0 = u ^ x1;
@@ -286,7 +296,7 @@ final class MedianFilter {
         s7 ^= eights;
       }
       for (; j < n; j++) {
-        long x = alive[j] & ~window[j * 8 + b];
+        long x = zeroBitAlive(ring, offOf[j] + wordOffset, b, top, zero, alive, j);
         long carry = s0 & x;
         s0 ^= x;
         x = s1 & carry;
@@ -328,12 +338,9 @@ final class MedianFilter {
       x = t7 ^ s7;
       long d7 = x ^ borrow;
       borrow = (~t7 & s7) | (~x & borrow);
-      long zero = borrow;
+      zero = borrow;
       long one = ~zero;
       res[b] = one;
-      if (b == 0) {
-        break;
-      }
       t0 = (t0 & zero) | (d0 & one);
       t1 = (t1 & zero) | (d1 & one);
       t2 = (t2 & zero) | (d2 & one);
@@ -342,10 +349,17 @@ final class MedianFilter {
       t5 = (t5 & zero) | (d5 & one);
       t6 = (t6 & zero) | (d6 & one);
       t7 = (t7 & zero) | (d7 & one);
-      // Lanes whose bit is 0 keep the values with a 0 here, the others those with a 1.
-      for (int i = 0; i < n; i++) {
-        alive[i] &= window[i * 8 + b] ^ zero;
-      }
     }
+  }
+
+  /**
+   * Narrows value j's alive mask by the previous bit's decision (lanes whose median bit was 0 keep
+   * values with a 0 there, the others values with a 1), stores it, and returns the lanes where the
+   * value is still alive and has a 0 in bit b.
+   */
+  private static long zeroBitAlive(long[] ring, int o, int b, boolean top, long zero, long[] alive, int j) {
+    long a = top ? -1L : alive[j] & (ring[o + b + 1] ^ zero);
+    alive[j] = a;
+    return a & ~ring[o + b];
   }
 }

@@ -20,6 +20,12 @@ public final class Images {
   public static ImageU8 fromBufferedImage(BufferedImage img) {
     int h = img.getHeight();
     int w = img.getWidth();
+    if (img.getType() == BufferedImage.TYPE_BYTE_GRAY) {
+      // getRGB would apply a gamma conversion to 8-bit gray and shift the pixel values: read the raster
+      byte[] gray = new byte[h * w];
+      img.getRaster().getDataElements(0, 0, w, h, gray);
+      return grayToRgb(gray, h, w);
+    }
     byte[] rgb = new byte[h * w * 3];
     int[] row = new int[w];
     for (int y = 0; y < h; y++) {

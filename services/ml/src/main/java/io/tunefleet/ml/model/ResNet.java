@@ -13,7 +13,9 @@ import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import ai.djl.nn.core.Linear;
 import io.tunefleet.proto.v1.Architecture;
+import io.tunefleet.proto.v1.HeadSpec;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,7 +34,7 @@ public final class ResNet extends AbstractBlock {
   private final Block conv1;
   private final Block bn1;
   private final List<Stage> layers = new ArrayList<>();
-  private final Head fc;
+  private final Block fc;
   private final int featureChannels;
 
   ResNet(Architecture architecture) {
@@ -55,7 +57,10 @@ public final class ResNet extends AbstractBlock {
       channels = stage.outChannels();
     }
     featureChannels = channels;
-    fc = addChildBlock("fc", new Head(architecture.getHead(), architecture.getNumClasses()));
+    // a linear head is torchvision's fc itself (fc.weight, fc.bias); an MLP head is an nn.Sequential (fc.0 … fc.4)
+    fc = addChildBlock("fc", architecture.getHead().getKind() == HeadSpec.Kind.MLP
+        ? new MlpHead(architecture.getHead(), architecture.getNumClasses())
+        : Linear.builder().setUnits(architecture.getNumClasses()).build());
   }
 
   public Architecture architecture() {

@@ -90,9 +90,22 @@ public final class RequestResolver {
     Architecture requested = base.getArchitecture();
     Architecture teacher = null;
     boolean pretrained = false;
-    if (!base.getTorchscript().isEmpty()) {
-      problems.add(new FieldProblem("base_model.torchscript",
-          "TorchScript import is not supported by this version; export the weights to a fleet model file"));
+    if (!base.getTorchscript().isEmpty() && !base.getCheckpoint().isEmpty()) {
+      problems.add(new FieldProblem("base_model", "set checkpoint or torchscript, not both"));
+    } else if (!base.getTorchscript().isEmpty()) {
+      Path file = paths.resolve("base_model.torchscript", base.getTorchscript(), true, problems);
+      if (file != null) {
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
+          Architecture backbone = io.tunefleet.ml.model.TorchScriptImport.architecture(
+              io.tunefleet.ml.model.TorchScriptImport.shapes(io.tunefleet.ml.model.TorchScriptImport.weights(file, m)));
+          teacher = backbone.toBuilder()
+              .setHead(requested.hasHead() ? requested.getHead() : HeadSpec.newBuilder().setKind(HeadSpec.Kind.LINEAR).build())
+              .setNumClasses(numClasses).build();
+          pretrained = true;
+        } catch (IOException | IllegalArgumentException e) {
+          problems.add(new FieldProblem("base_model.torchscript", "cannot import a torchvision ResNet from it: " + e.getMessage()));
+        }
+      }
     }
     if (!base.getCheckpoint().isEmpty()) {
       Path file = paths.resolve("base_model.checkpoint", base.getCheckpoint(), true, problems);

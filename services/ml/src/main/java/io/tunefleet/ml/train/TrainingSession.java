@@ -56,9 +56,11 @@ public final class TrainingSession implements AutoCloseable {
   private final Map<String, Parameter> named;
   private final Map<String, LayerwiseSgd.Group> groupOf = new LinkedHashMap<>();
   private int epoch = -1;
+  private final int imageSize;
 
   private TrainingSession(Architecture architecture, int imageSize, Config config, Device device) {
     this.config = config;
+    this.imageSize = imageSize;
     this.model = Model.newInstance("fleet", device);
     this.net = ResNets.build(architecture, model.getNDManager(), imageSize);
     model.setBlock(net);
@@ -134,6 +136,14 @@ public final class TrainingSession implements AutoCloseable {
    * @return the number of tensors copied
    */
   public int initBackboneFrom(Map<String, NDArray> weights) {
+    return initBackboneFrom(weights, false);
+  }
+
+  /**
+   * As {@link #initBackboneFrom(Map)}; with {@code runningStatsOptional}, missing BatchNorm running
+   * statistics (TorchScript imports) keep their initial values and are re-estimated in training.
+   */
+  public int initBackboneFrom(Map<String, NDArray> weights, boolean runningStatsOptional) {
     GradMode.offOnThisThread();
     int copied = 0;
     List<String> problems = new ArrayList<>();
@@ -143,6 +153,9 @@ public final class TrainingSession implements AutoCloseable {
       }
       NDArray src = weights.get(e.getKey());
       NDArray dst = e.getValue().getArray();
+      if (src == null && runningStatsOptional && ParameterNames.isRunningStat(e.getValue())) {
+        continue;
+      }
       if (src == null) {
         problems.add(e.getKey() + " missing");
       } else if (!src.getShape().equals(dst.getShape())) {
@@ -321,7 +334,8 @@ public final class TrainingSession implements AutoCloseable {
         momentum.put(e.getKey(), v);
       }
     }
-    return ModelFile.encode(manifest.toBuilder().setArchitecture(net.architecture()).build(), weights, momentum);
+    return ModelFile.encode(manifest.toBuilder().setArchitecture(net.architecture()).setInputHeight(imageSize)
+        .setInputWidth(imageSize).build(), weights, momentum);
   }
 
   public long parameterCount() {

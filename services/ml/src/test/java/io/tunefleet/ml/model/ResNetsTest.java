@@ -37,11 +37,13 @@ class ResNetsTest {
       assertTrue(names.containsKey("bn1.running_mean"));
       assertTrue(names.containsKey("layer2.0.downsample.0.weight"));
       assertTrue(names.containsKey("layer4.1.bn2.bias"));
-      assertTrue(names.containsKey("fc.0.weight"));
+      assertTrue(names.containsKey("fc.weight"));
       Architecture mlp = ResNets.resolve(Architecture.newBuilder().setFamily("resnet").addBlocks(1).addBlocks(2)
           .addBlocks(1).addBlocks(1).setBaseWidth(8).setStem("small").setNumClasses(7)
           .setHead(HeadSpec.newBuilder().setKind(HeadSpec.Kind.MLP).setHidden(32)).build());
-      assertEquals(ResNets.parameterCount(mlp), ParameterNames.countTrainable(ResNets.build(mlp, m, 28)));
+      ResNet mlpNet = ResNets.build(mlp, m, 28);
+      assertEquals(ResNets.parameterCount(mlp), ParameterNames.countTrainable(mlpNet));
+      assertTrue(ParameterNames.of(mlpNet).keySet().containsAll(java.util.List.of("fc.0.weight", "fc.1.running_var", "fc.4.bias")));
       Architecture r50 = family("resnet50", 10);
       assertEquals(ResNets.parameterCount(r50), ParameterNames.countTrainable(ResNets.build(r50, m, 64)));
     }

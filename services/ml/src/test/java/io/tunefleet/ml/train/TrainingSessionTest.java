@@ -85,13 +85,13 @@ class TrainingSessionTest {
   @Test
   void headAndBackboneUseTheirOwnLearningRatesAndNoDecayOnBatchNorm() {
     try (TrainingSession s = TrainingSession.create(TINY, 8, config(UnfreezeSchedule.everythingTrainable()), Device.cpu())) {
-      assertEquals(0.1f, s.groupOf("fc.0.weight").learningRate());
+      assertEquals(0.1f, s.groupOf("fc.weight").learningRate());
       assertEquals(0.01f, s.groupOf("layer1.0.conv1.weight").learningRate());
       assertEquals(1e-3f, s.groupOf("layer1.0.conv1.weight").weightDecay());
       assertEquals(0f, s.groupOf("layer1.0.bn1.weight").weightDecay());
-      assertEquals(0f, s.groupOf("fc.0.bias").weightDecay());
+      assertEquals(0f, s.groupOf("fc.bias").weightDecay());
       s.beginEpoch(2);
-      assertEquals(0.5f, s.optimizer().learningRate(s.groupOf("fc.0.weight")) / 0.1f, 1e-6); // cosine at half way
+      assertEquals(0.5f, s.optimizer().learningRate(s.groupOf("fc.weight")) / 0.1f, 1e-6); // cosine at half way
     }
   }
 

@@ -15,26 +15,22 @@ import ai.djl.util.PairList;
 import io.tunefleet.proto.v1.HeadSpec;
 
 /**
- * The classification head put on a backbone: {@code linear} (one Linear layer, torchvision's fc) or
- * {@code mlp} (Linear → BatchNorm1d → ReLU → Dropout → Linear, children named 0..4 as an nn.Sequential).
+ * The {@code mlp} classification head: Linear → BatchNorm1d → ReLU → Dropout → Linear, children named
+ * 0..4 as in an nn.Sequential. (The {@code linear} head is a plain Linear layer named fc, as torchvision's.)
  */
-public final class Head extends AbstractBlock {
+public final class MlpHead extends AbstractBlock {
   private final Block[] layers;
 
-  public Head(HeadSpec spec, int numClasses) {
-    if (spec.getKind() == HeadSpec.Kind.MLP) {
-      int hidden = spec.getHidden() > 0 ? spec.getHidden() : 256;
-      float dropout = spec.getDropout() > 0 ? spec.getDropout() : 0.5f;
-      layers = new Block[] {
-        addChildBlock("0", Linear.builder().setUnits(hidden).build()),
-        addChildBlock("1", BatchNorm.builder().build()),
-        addChildBlock("2", Activation.reluBlock()),
-        addChildBlock("3", Dropout.builder().optRate(dropout).build()),
-        addChildBlock("4", Linear.builder().setUnits(numClasses).build())
-      };
-    } else {
-      layers = new Block[] {addChildBlock("0", Linear.builder().setUnits(numClasses).build())};
-    }
+  public MlpHead(HeadSpec spec, int numClasses) {
+    int hidden = spec.getHidden() > 0 ? spec.getHidden() : 256;
+    float dropout = spec.getDropout() > 0 ? spec.getDropout() : 0.5f;
+    layers = new Block[] {
+      addChildBlock("0", Linear.builder().setUnits(hidden).build()),
+      addChildBlock("1", BatchNorm.builder().build()),
+      addChildBlock("2", Activation.reluBlock()),
+      addChildBlock("3", Dropout.builder().optRate(dropout).build()),
+      addChildBlock("4", Linear.builder().setUnits(numClasses).build())
+    };
   }
 
   @Override
