@@ -74,7 +74,7 @@ public final class LocalFleet implements AutoCloseable {
             .put(FleetConfig.DATA_ROOTS.key(), effective.get(FleetConfig.DATA_ROOTS))
             .put(FleetConfig.TOPIC_PREFIX.key(), effective.get(FleetConfig.TOPIC_PREFIX))
             .put(FleetConfig.PARTITIONS.key(), effective.getInt(FleetConfig.PARTITIONS))
-            .put(FleetConfig.METRICS_PORT.key(), metricsPorts ? PORTS.get(s.getKey()) : 0);
+            .put(FleetConfig.METRICS_PORT.key(), metricsPorts ? portOrAny(s.getKey()) : 0);
         ServiceVerticle v = s.getValue().get();
         fleet.deployments.add(fleet.vertx.deployVerticle(v, new DeploymentOptions().setConfig(cfg))
             .toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS));
@@ -85,6 +85,17 @@ public final class LocalFleet implements AutoCloseable {
     } catch (Exception e) {
       fleet.close();
       throw new IllegalStateException("cannot start the local fleet: " + e.getMessage(), e);
+    }
+  }
+
+  /** The service's usual local port, or any free one when another fleet already uses it. */
+  private static int portOrAny(String service) {
+    int port = PORTS.get(service);
+    try (java.net.ServerSocket s = new java.net.ServerSocket(port)) {
+      return port;
+    } catch (IOException e) {
+      System.err.println("fleet: port " + port + " is taken (another fleet?); " + service + " serves /metrics on a free port");
+      return 0;
     }
   }
 

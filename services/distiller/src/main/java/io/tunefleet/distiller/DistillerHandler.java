@@ -100,9 +100,16 @@ final class DistillerHandler implements RecordHandler, AutoCloseable {
     }
     String datasetSha = blobs.exists("jobs/" + job + "/data/dataset.sha256")
         ? new String(blobs.read("jobs/" + job + "/data/dataset.sha256"), StandardCharsets.UTF_8) : "";
-    String base = request.getBaseModel().getCheckpoint().isEmpty() ? "random initialisation ("
-        + ResNets.name(request.getBaseModel().getArchitecture()) + ")" : request.getBaseModel().getCheckpoint();
+    String base = !request.getBaseModel().getCheckpoint().isEmpty() ? request.getBaseModel().getCheckpoint()
+        : !request.getBaseModel().getTorchscript().isEmpty() ? "TorchScript " + request.getBaseModel().getTorchscript()
+        : "random initialisation (" + ResNets.name(request.getBaseModel().getArchitecture()) + ")";
     done.setLineage(Lineage.newBuilder().setRequest(ev.getRequest()).setBaseModel(base).setDatasetSha256(datasetSha));
+    try {
+      done.setReport(JobReports.write(blobs, done.build()));
+    } catch (IOException | RuntimeException e) {
+      // a report that cannot be drawn must not hold back the models
+      LOG.warn("{}: no job report: {}", job, e.toString());
+    }
     ModelFinished event = done.build();
     blobs.put(JobPaths.finished(job), event.toByteArray());
     ctx.producer().sendAndWait(ctx.topics().models, job, event);

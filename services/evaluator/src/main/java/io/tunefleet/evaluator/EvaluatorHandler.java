@@ -13,6 +13,8 @@ import io.tunefleet.common.service.ServiceContext;
 import io.tunefleet.ml.data.BatchCodec;
 import io.tunefleet.ml.data.ImageBatch;
 import io.tunefleet.ml.metrics.ConfusionMatrix;
+import io.tunefleet.ml.report.Plots;
+import io.tunefleet.ml.report.Tsne;
 import io.tunefleet.ml.train.Classifier;
 import io.tunefleet.proto.v1.Checkpoint;
 import io.tunefleet.proto.v1.Evaluation;
@@ -37,6 +39,9 @@ import org.slf4j.LoggerFactory;
  */
 final class EvaluatorHandler implements RecordHandler {
   private static final Logger LOG = LoggerFactory.getLogger(EvaluatorHandler.class);
+
+  private static final Plots PLOTS = new Plots(720, 600);
+  private static final int TSNE_POINTS = 500;
 
   private final ServiceContext ctx;
   private final BlobStore blobs;
@@ -101,6 +106,14 @@ final class EvaluatorHandler implements RecordHandler {
             .setTeacherEpoch(teacher.getBestEpoch());
       }
     }
+    List<String> names = classNames(request);
+    e.setConfusionPng(blobs.put(JobPaths.evaluationFile(job, c.getPhase(), String.format(java.util.Locale.ROOT,
+        "e%04d-confusion.png", c.getEpoch())), PLOTS.confusionMatrix(metrics.getConfusionList().stream().mapToLong(Long::longValue)
+        .toArray(), metrics.getNumClasses(), names, String.format(java.util.Locale.ROOT, "%s %s epoch %d: accuracy %.3f, macro-F1 %.3f",
+        job, c.getPhase(), c.getEpoch() + 1, metrics.getAccuracy(), metrics.getMacroF1()))));
+    if (verdict != Evaluation.Verdict.CONTINUE) {
+      e.setTsnePng(tsne(job, c.getPhase(), e.getBestCheckpoint(), e.getBestEpoch(), validation, names));
+    }
     Evaluation ev = e.build();
     blobs.put(verdictPath, ev.toByteArray());
     ctx.producer().sendAndWait(ctx.topics().evaluations, job, ev);
@@ -113,6 +126,34 @@ final class EvaluatorHandler implements RecordHandler {
     gauge(job, c.getPhase(), "epochs.without.improvement", stale, "Early-stopping counter (epochs since the best)");
     LOG.info("{}: {} epoch {}: accuracy {} macro-F1 {} -> {} (best epoch {})", job, c.getPhase(), c.getEpoch(),
         String.format("%.4f", metrics.getAccuracy()), String.format("%.4f", metrics.getMacroF1()), verdict, ev.getBestEpoch());
+  }
+
+  /** t-SNE of the best checkpoint's penultimate features on (up to 500 images of) the validation split. */
+  private io.tunefleet.proto.v1.BlobRef tsne(String job, Phase phase, io.tunefleet.proto.v1.BlobRef best, int bestEpoch,
+      ImageBatch validation, List<String> names) throws IOException {
+    ImageBatch points = validation.slice(0, Math.min(validation.size(), TSNE_POINTS));
+    double[][] features = new double[points.size()][];
+    try (Classifier model = Classifier.load(blobs.get(best), validation.height(), device)) {
+      for (int from = 0; from < points.size(); from += 256) {
+        ImageBatch chunk = points.slice(from, Math.min(points.size(), from + 256));
+        try (ai.djl.ndarray.NDManager scope = model.manager().newSubManager()) {
+          ai.djl.ndarray.NDArray f = model.features(scope, chunk);
+          int dims = (int) f.getShape().get(1);
+          float[] flat = f.toFloatArray();
+          for (int i = 0; i < chunk.size(); i++) {
+            double[] row = new double[dims];
+            for (int d = 0; d < dims; d++) {
+              row[d] = flat[i * dims + d];
+            }
+            features[from + i] = row;
+          }
+        }
+      }
+    }
+    double[][] xy = Tsne.builder().optIterations(750).optSeed(42).build().embed(features);
+    byte[] png = PLOTS.scatter(xy, points.labels(), names, String.format(java.util.Locale.ROOT,
+        "%s %s: t-SNE of penultimate features, best epoch %d", job, phase, bestEpoch + 1));
+    return blobs.put(JobPaths.evaluationFile(job, phase, "tsne.png"), png);
   }
 
   private void gauge(String job, Phase phase, String name, double value, String description) {

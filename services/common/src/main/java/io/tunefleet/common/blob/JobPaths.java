@@ -61,6 +61,16 @@ public final class JobPaths {
     return String.format(Locale.ROOT, "jobs/%s/evaluations/%s/e%04d.pb", job, name(phase), epoch);
   }
 
+  /** Another file of a phase's evaluations (plots). */
+  public static String evaluationFile(String job, Phase phase, String name) {
+    return String.format(Locale.ROOT, "jobs/%s/evaluations/%s/%s", job, name(phase), name);
+  }
+
+  /** The job report folder (report.md and its plots). */
+  public static String reportDir(String job) {
+    return "jobs/" + job + "/report";
+  }
+
   public static String lastEvaluation(String job, Phase phase) {
     return String.format(Locale.ROOT, "jobs/%s/evaluations/%s/last.pb", job, name(phase));
   }
