@@ -78,6 +78,62 @@ class FleetEndToEndIT {
   }
 
   @Test
+  void aJobWithTheFullRecipeLeavesDiagnosticsPlotsAndAReport() throws Exception {
+    String json = """
+        {"jobId": "e2e-recipe", "numClasses": 5,
+         "dataset": {"format": "idx", "images": "%1$s/fashion-mnist/train-images-idx3-ubyte.gz",
+                     "labels": "%1$s/fashion-mnist/train-labels-idx1-ubyte.gz", "classes": [1, 3, 5, 7, 9],
+                     "classNames": ["Trouser", "Dress", "Sandal", "Sneaker", "Ankle boot"], "maxPerClass": 50},
+         "baseModel": {"checkpoint": "%1$s/models/fmnist-even-resnet10-w16.model",
+                       "architecture": {"head": {"kind": "MLP", "hidden": 32, "dropout": 0.3}}},
+         "recipe": {"epochs": 3, "batchSize": 32, "lrHead": 0.05, "lrBackbone": 0.005, "lrStages": {"stem": 0.001},
+                    "labelSmoothing": 0.1, "balancedSampling": true, "warmupEpochs": 1, "diagnosticsEvery": 2,
+                    "unfreeze": {"epochsPerStage": 1, "stagesPerStep": 2},
+                    "augmentations": [{"op": "horizontal_flip", "p": 0.5},
+                                      {"op": "one_of", "p": 0.3, "children": [{"op": "blur"}, {"op": "median_blur"}]},
+                                      {"op": "gauss_noise", "p": 0.2}, {"op": "random_rotate90", "p": 0.2}]},
+         "distillation": {"epochs": 1}}
+        """.formatted(FleetTestSupport.datasets());
+    client.submit(FleetClient.parseRequest(json));
+    JobWatcher.Outcome outcome = new JobWatcher(client, System.out).watch("e2e-recipe", Duration.ofMinutes(5));
+    assertTrue(outcome.succeeded(), "job failed: " + outcome.lastStatus());
+    ModelFinished done = outcome.finished();
+    assertEquals(io.tunefleet.proto.v1.HeadSpec.Kind.MLP, done.getTeacher().getArchitecture().getHead().getKind());
+    BlobStore blobs = new BlobStore(blobRoot);
+    String report = new String(blobs.get(done.getReport()), java.nio.charset.StandardCharsets.UTF_8);
+    for (String png : new String[] {"loss.png", "accuracy.png", "lr.png", "confusion.png", "tsne.png"}) {
+      assertTrue(report.contains("(" + png + ")"), png);
+      Path file = blobs.pathOf(done.getReport().getUri()).resolveSibling(png);
+      assertTrue(ImageIO.read(file.toFile()).getWidth() > 100, png);
+    }
+    java.util.List<io.tunefleet.proto.v1.Checkpoint> checkpoints = new java.util.ArrayList<>();
+    for (var r : client.readAll("e2e-recipe", java.util.List.of(client.topics().checkpoints))) {
+      var c = io.tunefleet.proto.v1.Checkpoint.parseFrom(r.value());
+      if (c.getPhase() == io.tunefleet.proto.v1.Phase.TRAIN) {
+        checkpoints.add(c);
+      }
+    }
+    assertEquals(java.util.List.of(0, 2, 4), checkpoints.stream().map(io.tunefleet.proto.v1.Checkpoint::getUnfreezeStage).toList());
+    var last = checkpoints.get(2);
+    assertTrue(last.getLearningRatesOrThrow("head") > last.getLearningRatesOrThrow("layer4"));
+    assertTrue(last.getLearningRatesOrThrow("layer4") > last.getLearningRatesOrThrow("stem"));
+    assertEquals(java.util.Set.of("layer1.0", "layer2.0", "layer3.0", "layer4.0"), last.getDiagnostics().getResidualRatioMap().keySet());
+    assertTrue(last.getDiagnostics().getMeanAbsGradMap().containsKey("head"));
+    assertTrue(last.getDiagnostics().getHeadBackboneRatio() > 0);
+    // every verdict points at its confusion matrix, the final one at the t-SNE plot
+    var verdicts = client.readAll("e2e-recipe", java.util.List.of(client.topics().evaluations));
+    var lastTrain = verdicts.stream().map(r -> {
+      try {
+        return io.tunefleet.proto.v1.Evaluation.parseFrom(r.value());
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }).filter(e -> e.getPhase() == io.tunefleet.proto.v1.Phase.TRAIN).reduce((a, b) -> b).orElseThrow();
+    assertTrue(blobs.get(lastTrain.getConfusionPng()).length > 0);
+    assertTrue(blobs.get(lastTrain.getTsnePng()).length > 0);
+  }
+
+  @Test
   void aBadRequestFailsNamingEveryBadFieldWhileAGoodJobFinishes() throws Exception {
     TrainingRequest bad = TrainingRequest.newBuilder().setJobId("e2e-bad").setNumClasses(1)
         .setDataset(DatasetSpec.newBuilder().setFormat("idx").setImages("datasets/no-such-file").setLabels("datasets/nope"))

@@ -1,0 +1,80 @@
+package io.tunefleet.cli;
+
+import io.tunefleet.proto.v1.Distillation;
+import io.tunefleet.proto.v1.JobStatus;
+import io.tunefleet.proto.v1.TrainingRequest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.utils.Utils;
+
+/**
+ * Jobs for the fault tests, and live waits on their statuses. The fault jobs train long enough per
+ * epoch (a few seconds on 2 cores) that a replica can be killed in the middle of one: a narrow
+ * ResNet-10 on 200 images per class, in batches of 8.
+ */
+final class FaultJobsSupport {
+  private FaultJobsSupport() {}
+
+  /** Images per class of a fault job (10% held out for validation). */
+  static final int PER_CLASS = 200;
+
+  /**
+   * A job of {@code epochs} epochs, all of them published at acceptance (lead epochs = epochs, so a run
+   * that resumes from a copied checkpoint needs no verdict to get its batches), with {@code distillEpochs}
+   * of distillation (0: off).
+   */
+  static TrainingRequest faultJob(String jobId, int epochs, int distillEpochs) {
+    TrainingRequest small = FleetTestSupport.smallJob(jobId, PER_CLASS);
+    return small.toBuilder()
+        .setRecipe(small.getRecipe().toBuilder().setEpochs(epochs).setLeadEpochs(epochs).setBatchSize(8)
+            .setEarlyStoppingPatience(100))
+        .setDistillation(distillEpochs == 0 ? Distillation.newBuilder().setEnabled(false)
+            : Distillation.newBuilder().setEnabled(true).setEpochs(distillEpochs))
+        .build();
+  }
+
+  /** The partition of every job-keyed topic that holds {@code job} (the producer's default partitioner). */
+  static int partitionOf(String job, int partitions) {
+    return Utils.toPositive(Utils.murmur2(job.getBytes(StandardCharsets.UTF_8))) % partitions;
+  }
+
+  /** Follows the job's statuses from the start until one matches; fails on FAILED or timeout. */
+  static JobStatus awaitStatus(FleetClient client, String job, Predicate<JobStatus> wanted, Duration timeout)
+      throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try (KafkaConsumer<String, byte[]> consumer = client.consumerFor(job, List.of(client.topics().status))) {
+      while (System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+          if (!job.equals(r.key())) {
+            continue;
+          }
+          JobStatus s = JobStatus.parseFrom(r.value());
+          if (wanted.test(s)) {
+            return s;
+          }
+          if (s.getState() == JobStatus.State.FAILED) {
+            throw new AssertionError(job + " failed while waiting: " + s.getMessage());
+          }
+        }
+      }
+    }
+    throw new AssertionError(job + ": no matching status within " + timeout);
+  }
+
+  /** A training (or distilling) progress status in the middle of epoch {@code epoch}, with steps to spare. */
+  static Predicate<JobStatus> midEpoch(JobStatus.State state, int epoch) {
+    return s -> s.getState() == state && s.hasProgress() && s.getProgress().getEpoch() == epoch
+        && s.getProgress().getStepInEpoch() >= 1
+        && s.getProgress().getStepInEpoch() <= s.getProgress().getStepsInEpoch() / 2;
+  }
+
+  /** The instance id of the replica that published {@code status} ("trainer/ID" → "ID"). */
+  static String instanceOf(JobStatus status) {
+    String s = status.getService();
+    return s.substring(s.indexOf('/') + 1);
+  }
+}
