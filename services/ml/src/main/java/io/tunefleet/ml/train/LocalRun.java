@@ -1,0 +1,96 @@
+package io.tunefleet.ml.train;
+
+import ai.djl.Device;
+import io.tunefleet.ml.augment.Augmentation;
+import io.tunefleet.ml.augment.AugmentationPipeline;
+import io.tunefleet.ml.augment.ImageU8;
+import io.tunefleet.ml.data.EpochSampler;
+import io.tunefleet.ml.data.ImageBatch;
+import io.tunefleet.ml.data.LabeledImages;
+import io.tunefleet.ml.metrics.ConfusionMatrix;
+import io.tunefleet.proto.v1.Architecture;
+import io.tunefleet.proto.v1.ModelManifest;
+import io.tunefleet.proto.v1.TrainingRequest;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A resolved request's training, run in one process without Kafka or a blob store — the same sampling,
+ * augmentation, session, evaluation and early-stopping rules as the fleet — for experiments (ablations,
+ * benchmarks) that need many short runs. The fleet itself is the production path.
+ */
+public final class LocalRun {
+  /** The best epoch of a run (by validation macro-F1, as the evaluator picks it) and its model file. */
+  public record Result(int bestEpoch, double accuracy, double macroF1, int epochsRun, long parameters, byte[] bestModel) {}
+
+  private LocalRun() {}
+
+  /** Trains the teacher phase of {@code r} on {@code train}, scoring every epoch on {@code validation}. */
+  public static Result teacher(TrainingRequest r, LabeledImages train, ImageBatch validation,
+      java.util.Map<String, ai.djl.ndarray.NDArray> baseWeights, boolean baseIsTorchScript) throws IOException {
+    try (TrainingSession s = TrainingSession.create(r.getBaseModel().getArchitecture(), train.height(),
+        io.tunefleet.ml.recipe.SessionConfigs.teacher(r), Device.cpu())) {
+      if (baseWeights != null) {
+        s.initBackboneFrom(baseWeights, baseIsTorchScript);
+      }
+      return run(s, r, train, validation, r.getRecipe().getEpochs(), null, 0);
+    }
+  }
+
+  /** Trains the student of {@code r} against {@code teacherModel} (a model file) with the distillation loss. */
+  public static Result student(TrainingRequest r, LabeledImages train, ImageBatch validation, byte[] teacherModel)
+      throws IOException {
+    Architecture student = r.getDistillation().getStudent();
+    try (TrainingSession s = TrainingSession.create(student, train.height(), io.tunefleet.ml.recipe.SessionConfigs.student(r),
+        Device.cpu()); Classifier teacher = Classifier.load(teacherModel, train.height(), Device.cpu())) {
+      return run(s, r, train, validation, r.getDistillation().getEpochs(), teacher, 1_000_003L);
+    }
+  }
+
+  private static Result run(TrainingSession s, TrainingRequest r, LabeledImages train, ImageBatch validation, int epochs,
+      Classifier teacher, long seedOffset) throws IOException {
+    var rc = r.getRecipe();
+    long seed = rc.getSeed() + seedOffset;
+    Augmentation aug = AugmentationPipeline.fromSpec(rc.getAugmentationsList());
+    double bestF1 = -1;
+    Result best = null;
+    int stale = 0;
+    int e = 0;
+    for (; e < epochs; e++) {
+      s.beginEpoch(e);
+      int[] order = EpochSampler.order(train.labels(), r.getNumClasses(), e, seed, rc.getBalancedSampling());
+      int steps = Math.max(1, order.length / rc.getBatchSize());
+      for (int i = 0; i < steps; i++) {
+        int from = i * rc.getBatchSize();
+        int to = i == steps - 1 ? order.length : from + rc.getBatchSize();
+        List<ImageU8> imgs = new ArrayList<>(to - from);
+        int[] labels = new int[to - from];
+        for (int j = from; j < to; j++) {
+          imgs.add(aug.apply(train.images().get(order[j]), AugmentationPipeline.rngFor(seed, r.getJobId(), e, j)));
+          labels[j - from] = train.labels()[order[j]];
+        }
+        ImageBatch batch = ImageBatch.of(imgs, labels, new int[to - from]);
+        if (teacher == null) {
+          s.step(batch);
+        } else {
+          s.step(batch, scope -> teacher.logits(scope, batch), false);
+        }
+      }
+      byte[] model = s.save(ModelManifest.newBuilder().setEpoch(e).build(), false);
+      ConfusionMatrix cm;
+      try (Classifier c = Classifier.load(model, train.height(), Device.cpu())) {
+        cm = c.evaluate(validation, 256);
+      }
+      if (cm.macroF1() > bestF1) {
+        bestF1 = cm.macroF1();
+        best = new Result(e, cm.accuracy(), cm.macroF1(), 0, s.parameterCount(), model);
+        stale = 0;
+      } else if (++stale >= rc.getEarlyStoppingPatience()) {
+        e++;
+        break;
+      }
+    }
+    return new Result(best.bestEpoch(), best.accuracy(), best.macroF1(), e, best.parameters(), best.bestModel());
+  }
+}
