@@ -89,6 +89,7 @@ class FleetEndToEndIT {
          "recipe": {"epochs": 3, "batchSize": 32, "lrHead": 0.05, "lrBackbone": 0.005, "lrStages": {"stem": 0.001},
                     "labelSmoothing": 0.1, "balancedSampling": true, "warmupEpochs": 1, "diagnosticsEvery": 2,
                     "unfreeze": {"epochsPerStage": 1, "stagesPerStep": 2},
+                    "curriculum": {"enabled": true, "startFraction": 0.5, "stepFraction": 0.25, "everyEpochs": 1},
                     "augmentations": [{"op": "horizontal_flip", "p": 0.5},
                                       {"op": "one_of", "p": 0.3, "children": [{"op": "blur"}, {"op": "median_blur"}]},
                                       {"op": "gauss_noise", "p": 0.2}, {"op": "random_rotate90", "p": 0.2}]},
@@ -131,6 +132,16 @@ class FleetEndToEndIT {
     }).filter(e -> e.getPhase() == io.tunefleet.proto.v1.Phase.TRAIN).reduce((a, b) -> b).orElseThrow();
     assertTrue(blobs.get(lastTrain.getConfusionPng()).length > 0);
     assertTrue(blobs.get(lastTrain.getTsnePng()).length > 0);
+    // curriculum: 225 training images, batches of 32; 50%, 75%, then all of them
+    java.util.Map<Integer, Integer> steps = new java.util.TreeMap<>();
+    for (var r : client.readAll("e2e-recipe", java.util.List.of(client.topics().batches))) {
+      var b = io.tunefleet.proto.v1.BatchRef.parseFrom(r.value());
+      if (b.getPhase() == io.tunefleet.proto.v1.Phase.TRAIN) {
+        steps.put(b.getEpoch(), b.getStepsInEpoch());
+      }
+    }
+    assertEquals(java.util.Map.of(0, 3, 1, 5, 2, 7), steps);
+    assertEquals(225 * 4, io.tunefleet.ml.data.DifficultyScores.decode(blobs.get(lastTrain.getDifficulty())).length * 4);
   }
 
   @Test

@@ -13,6 +13,8 @@ import io.tunefleet.ml.augment.Augmentation;
 import io.tunefleet.ml.augment.AugmentationPipeline;
 import io.tunefleet.ml.augment.ImageU8;
 import io.tunefleet.ml.data.BatchCodec;
+import io.tunefleet.ml.data.CurriculumSchedule;
+import io.tunefleet.ml.data.DifficultyScores;
 import io.tunefleet.ml.data.DatasetLoader;
 import io.tunefleet.ml.data.EpochSampler;
 import io.tunefleet.ml.data.ImageBatch;
@@ -64,8 +66,8 @@ final class AugmenterHandler implements RecordHandler {
   private final Timer augmentTime;
 
   /** What the augmenter keeps of an accepted job (rebuilt from the blob store after a restart). */
-  private record Job(TrainingRequest request, BlobRef requestRef, BlobRef validationRef, LabeledImages train,
-      int validationSize, Augmentation augmentation) {}
+  private record Job(TrainingRequest request, BlobRef requestRef, BlobRef validationRef, BlobRef trainSplitRef,
+      LabeledImages train, int validationSize, Augmentation augmentation) {}
 
   AugmenterHandler(ServiceContext ctx) {
     this.ctx = ctx;
@@ -132,7 +134,7 @@ final class AugmenterHandler implements RecordHandler {
         + "%s; up to %d epochs", state.train.size(), state.validationSize, request.getNumClasses(),
         io.tunefleet.ml.model.ResNets.name(request.getBaseModel().getArchitecture()), request.getRecipe().getEpochs()));
     for (int e = 0; e < Math.min(request.getRecipe().getLeadEpochs(), request.getRecipe().getEpochs()); e++) {
-      produceEpoch(state, Phase.TRAIN, e, null);
+      produceEpoch(state, Phase.TRAIN, e, null, null);
     }
     blobs.put(JobPaths.accepted(job), "accepted\n".getBytes(StandardCharsets.UTF_8));
   }
@@ -155,8 +157,14 @@ final class AugmenterHandler implements RecordHandler {
       requestRef = blobs.refOf(JobPaths.request(job));
       validationRef = blobs.refOf(JobPaths.validation(job));
     }
-    Job state = new Job(request, requestRef, validationRef, data.subset(split.train()), split.validation().length,
-        augmentation);
+    LabeledImages train = data.subset(split.train());
+    BlobRef trainSplitRef = null;
+    if (request.getRecipe().getCurriculum().getEnabled()) {
+      // the evaluator scores difficulty on the unaugmented training split
+      trainSplitRef = writeBlobs ? blobs.put(JobPaths.trainSplit(job), BatchCodec.encode(ImageBatch.of(train)))
+          : blobs.refOf(JobPaths.trainSplit(job));
+    }
+    Job state = new Job(request, requestRef, validationRef, trainSplitRef, train, split.validation().length, augmentation);
     jobs.put(job, state);
     return state;
   }
@@ -182,30 +190,41 @@ final class AugmenterHandler implements RecordHandler {
       if (ev.getVerdict() == Evaluation.Verdict.CONTINUE) {
         int next = ev.getEpoch() + r.getRecipe().getLeadEpochs();
         if (next < r.getRecipe().getEpochs()) {
-          produceEpoch(state, Phase.TRAIN, next, null);
+          produceEpoch(state, Phase.TRAIN, next, null, ev.hasDifficulty() ? ev.getDifficulty() : null);
         }
       } else if (r.getDistillation().getEnabled()) {
         for (int e = 0; e < Math.min(r.getRecipe().getLeadEpochs(), r.getDistillation().getEpochs()); e++) {
-          produceEpoch(state, Phase.DISTILL, e, ev.getBestCheckpoint());
+          produceEpoch(state, Phase.DISTILL, e, ev.getBestCheckpoint(), null);
         }
       }
     } else if (ev.getPhase() == Phase.DISTILL && ev.getVerdict() == Evaluation.Verdict.CONTINUE) {
       int next = ev.getEpoch() + r.getRecipe().getLeadEpochs();
       if (next < r.getDistillation().getEpochs()) {
-        produceEpoch(state, Phase.DISTILL, next, ev.getTeacher());
+        produceEpoch(state, Phase.DISTILL, next, ev.getTeacher(), null);
       }
     }
   }
 
-  /** Augments, writes and publishes every batch of one epoch, unless it was already published. */
-  private void produceEpoch(Job state, Phase phase, int epoch, BlobRef teacher) throws IOException {
+  /**
+   * Augments, writes and publishes every batch of one epoch, unless it was already published. With a
+   * curriculum (TRAIN phase), the epoch draws from the easiest part of the split by {@code difficulty}.
+   */
+  private void produceEpoch(Job state, Phase phase, int epoch, BlobRef teacher, BlobRef difficulty) throws IOException {
     TrainingRequest r = state.request;
     String job = r.getJobId();
     if (blobs.exists(JobPaths.epochDone(job, phase, epoch))) {
       return;
     }
     long seed = r.getRecipe().getSeed() + (phase == Phase.DISTILL ? 1_000_003L : 0);
-    int[] order = EpochSampler.order(state.train.labels(), r.getNumClasses(), epoch, seed, r.getRecipe().getBalancedSampling());
+    int[] pool = curriculumPool(state, phase, epoch, difficulty, seed);
+    int[] poolLabels = new int[pool.length];
+    for (int i = 0; i < pool.length; i++) {
+      poolLabels[i] = state.train.labels()[pool[i]];
+    }
+    int[] order = EpochSampler.order(poolLabels, r.getNumClasses(), epoch, seed, r.getRecipe().getBalancedSampling());
+    for (int i = 0; i < order.length; i++) {
+      order[i] = pool[order[i]];
+    }
     int batchSize = r.getRecipe().getBatchSize();
     // a last batch of one image would break BatchNorm's batch statistics: fold it into the previous one
     int steps = Math.max(1, order.length / batchSize);
@@ -232,6 +251,9 @@ final class AugmenterHandler implements RecordHandler {
       if (teacher != null) {
         b.setTeacher(teacher);
       }
+      if (state.trainSplitRef != null) {
+        b.setTrainSplit(state.trainSplitRef);
+      }
       ctx.producer().send(ctx.topics().batches, job, b.build());
       images.increment(to - from);
       batches.increment();
@@ -239,6 +261,21 @@ final class AugmenterHandler implements RecordHandler {
     ctx.producer().flush();
     blobs.put(JobPaths.epochDone(job, phase, epoch), Arrays.toString(new int[] {steps}).getBytes(StandardCharsets.UTF_8));
     LOG.info("{}: {} epoch {} published ({} batches)", job, phase, epoch, steps);
+  }
+
+  /** Positions of the training split the epoch draws from: all, or the curriculum's easiest fraction. */
+  private int[] curriculumPool(Job state, Phase phase, int epoch, BlobRef difficulty, long seed) throws IOException {
+    int n = state.train.size();
+    var c = state.request.getRecipe().getCurriculum();
+    if (phase != Phase.TRAIN || !c.getEnabled()) {
+      return java.util.stream.IntStream.range(0, n).toArray();
+    }
+    float[] scores = difficulty == null ? null : DifficultyScores.decode(blobs.get(difficulty));
+    int[] pool = new CurriculumSchedule(c.getStartFraction(), c.getStepFraction(), c.getEveryEpochs())
+        .select(n, epoch, scores, seed + epoch);
+    LOG.info("{}: curriculum epoch {}: {} of {} training images ({})", state.request.getJobId(), epoch, pool.length, n,
+        scores == null ? "random subset: not scored yet" : "easiest by loss");
+    return pool;
   }
 
   private void fail(String job, List<FieldProblem> problems) {

@@ -77,9 +77,16 @@ final class EvaluatorHandler implements RecordHandler {
     TrainingRequest request = TrainingRequest.parseFrom(blobs.get(c.getRequest()));
     ImageBatch validation = validation(c);
     Metrics metrics;
+    io.tunefleet.proto.v1.BlobRef difficulty = null;
     try (Classifier model = Classifier.load(blobs.get(c.getCheckpoint()), validation.height(), device)) {
       ConfusionMatrix cm = model.evaluate(validation, 256);
       metrics = cm.toProto(classNames(request));
+      if (c.getPhase() == Phase.TRAIN && c.hasTrainSplit()) {
+        // curriculum: the loss of every training image under this checkpoint ranks the next epochs' data
+        float[] losses = model.losses(BatchCodec.decode(blobs.get(c.getTrainSplit())), 256);
+        difficulty = blobs.put(JobPaths.evaluationFile(job, c.getPhase(), String.format(java.util.Locale.ROOT,
+            "e%04d-difficulty.f32", c.getEpoch())), io.tunefleet.ml.data.DifficultyScores.encode(losses));
+      }
     }
     boolean improved = last == null || metrics.getMacroF1() > last.getBestMetrics().getMacroF1();
     int stale = improved ? 0 : last.getEpochsWithoutImprovement() + 1;
@@ -111,6 +118,9 @@ final class EvaluatorHandler implements RecordHandler {
         "e%04d-confusion.png", c.getEpoch())), PLOTS.confusionMatrix(metrics.getConfusionList().stream().mapToLong(Long::longValue)
         .toArray(), metrics.getNumClasses(), names, String.format(java.util.Locale.ROOT, "%s %s epoch %d: accuracy %.3f, macro-F1 %.3f",
         job, c.getPhase(), c.getEpoch() + 1, metrics.getAccuracy(), metrics.getMacroF1()))));
+    if (difficulty != null) {
+      e.setDifficulty(difficulty);
+    }
     if (verdict != Evaluation.Verdict.CONTINUE) {
       e.setTsnePng(tsne(job, c.getPhase(), e.getBestCheckpoint(), e.getBestEpoch(), validation, names));
     }

@@ -312,6 +312,9 @@ public final class PhaseTrainer implements AutoCloseable {
     if (ref.hasTeacher()) {
       c.setTeacher(ref.getTeacher());
     }
+    if (ref.hasTrainSplit()) {
+      c.setTrainSplit(ref.getTrainSplit());
+    }
     if (run.diagnostics != null) {
       c.setDiagnostics(run.diagnostics);
     }

@@ -31,6 +31,11 @@ public final class JobPaths {
     return "jobs/" + job + "/data/validation.batch";
   }
 
+  /** The unaugmented training split (curriculum difficulty is scored on it). */
+  public static String trainSplit(String job) {
+    return "jobs/" + job + "/data/train.batch";
+  }
+
   public static String epochDir(String job, Phase phase, int epoch) {
     return String.format(Locale.ROOT, "jobs/%s/batches/%s/e%04d", job, name(phase), epoch);
   }

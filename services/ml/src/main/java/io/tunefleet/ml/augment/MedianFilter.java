@@ -8,15 +8,17 @@ import java.util.Arrays;
 /**
  * Exact 8-bit median filters with BORDER_REPLICATE, equal to {@code cv2.medianBlur(img, ksize)}.
  *
- * <p>3x3: each column of three is sorted once per row, and the median is the median of (largest
- * column minimum, median of column medians, smallest column maximum), computed in int arrays that
- * HotSpot's auto-vectoriser turns into SIMD code.
+ * <p>Up to 7x7: comparator networks on 8-bit values packed eight to a {@code long} (SWAR min/max)
+ * in long arrays, which HotSpot 17 vectorises. Each output row sorts the k window columns once and
+ * merges neighbouring sorted columns into sorted pairs (work shared by every window containing
+ * them), then a merge network pruned down to the median rank (see {@link SelectionNetwork}) runs on
+ * shifted views of those pairs: 3 + 6 + 8, 9 + 13 + 56 and 16 + 21 + 142 comparators for 3x3, 5x5
+ * and 7x7.
  *
- * <p>5x5 and up: a bit-sliced radix selection. Each {@code long} holds one bit of 64 neighbouring
+ * <p>9x9 to 15x15: a bit-sliced radix selection. Each {@code long} holds one bit of 64 neighbouring
  * outputs (the row's bytes in HWC order), and for each bit from the top a carry-save adder tree
  * counts, lane by lane, how many window values still tied with the median's prefix have a 0 there;
- * comparing that count with the remaining rank decides the median's bit. About a dozen word
- * operations per window value and bit for 64 outputs, whatever the image content.
+ * comparing that count with the remaining rank decides the median's bit.
  */
 final class MedianFilter {
   private static final VarHandle BYTES_AS_LONG =
@@ -24,96 +26,181 @@ final class MedianFilter {
 
   private MedianFilter() {}
 
+  /** Largest aperture served by comparator networks; larger ones use the bit-sliced selection. */
+  private static final int MAX_NETWORK_KSIZE = 7;
+  private static final SelectionNetwork[] COLUMN_SORT = new SelectionNetwork[MAX_NETWORK_KSIZE + 1];
+  private static final SelectionNetwork[] PAIR_MERGE = new SelectionNetwork[MAX_NETWORK_KSIZE + 1];
+  private static final SelectionNetwork[] WINDOW_MEDIAN = new SelectionNetwork[MAX_NETWORK_KSIZE + 1];
+
+  static {
+    for (int k = 3; k <= MAX_NETWORK_KSIZE; k += 2) {
+      COLUMN_SORT[k] = SelectionNetwork.sorting(k);
+      PAIR_MERGE[k] = SelectionNetwork.forSortedGroups(new int[] {k, k}, 0, 2 * k - 1);
+      // A window is k/2 sorted column pairs and one sorted column.
+      int[] groups = new int[k / 2 + 1];
+      Arrays.fill(groups, 2 * k);
+      groups[k / 2] = k;
+      int median = (k * k - 1) / 2;
+      WINDOW_MEDIAN[k] = SelectionNetwork.forSortedGroups(groups, median, median);
+    }
+  }
+
+  private static final long HIGH_BITS = 0x8080808080808080L;
+
   static ImageU8 median(ImageU8 src, int ksize) {
     if (ksize < 3 || ksize % 2 == 0 || ksize > 15) {
       throw new IllegalArgumentException("median kernel size must be odd in [3, 15], was " + ksize);
     }
-    return ksize == 3 ? median3(src) : medianBitSliced(src, ksize);
+    return ksize <= MAX_NETWORK_KSIZE ? medianNetwork(src, ksize) : medianBitSliced(src, ksize);
   }
 
-  private static int min(int a, int b) {
-    int d = a - b;
-    return b + (d & (d >> 31));
-  }
-
-  private static int max(int a, int b) {
-    int d = a - b;
-    return a - (d & (d >> 31));
-  }
-
-  static ImageU8 median3(ImageU8 src) {
+  /**
+   * Sorts each window column once per output row and merges neighbouring sorted columns into
+   * sorted pairs (both shared by all the windows that contain them), then runs the pruned merge
+   * network for the median on shifted views of the pairs. Values stay 8-bit, eight to a long
+   * (SWAR min/max), in long arrays that HotSpot vectorises.
+   */
+  static ImageU8 medianNetwork(ImageU8 src, int k) {
+    SelectionNetwork sort = COLUMN_SORT[k];
+    SelectionNetwork pairs = PAIR_MERGE[k];
+    SelectionNetwork select = WINDOW_MEDIAN[k];
     int h = src.height();
     int w = src.width();
     int c = src.channels();
-    int n = w * c;
-    int paddedLen = (w + 2) * c;
-    int[][] rows = new int[3][paddedLen]; // padded row py in slot (py + 1) % 3
-    int[] lo = new int[paddedLen];
-    int[] mid = new int[paddedLen];
-    int[] hi = new int[paddedLen];
-    // HotSpot 17 vectorises a loop only when its body is small and all its array accesses share one
-    // index, so the neighbours come from shifted copies and each step is a loop of its own.
-    int[] s1 = new int[n];
-    int[] s2 = new int[n];
-    int[] maxLo = new int[n];
-    int[] medMid = new int[n];
-    int[] minHi = new int[n];
-    byte[] out = new byte[h * n];
-    Border.paddedRow(src, 0, 1, 1, true, rows[0]);
-    Border.paddedRow(src, 0, 1, 1, true, rows[1]);
-    int c2 = 2 * c;
+    int r = k / 2;
+    int rowLen = w * c;
+    int paddedLen = (w + 2 * r) * c;
+    int paddedLongs = (paddedLen + 7) >>> 3;
+    int outLongs = (rowLen + 7) >>> 3;
+    byte[] in = src.pixels();
+    byte[] out = new byte[h * rowLen];
+    // Padded source rows as longs, slot (py + r) % k; byte buffers have room for whole-long reads.
+    long[][] ring = new long[k][paddedLongs];
+    byte[] paddedBytes = new byte[paddedLongs * 8 + 8];
+    long[][] columnWires = new long[k][paddedLongs];
+    byte[][] sortedBytes = new byte[k][paddedLongs * 8 + 8 + c];
+    long[][] pairWires = new long[2 * pairs.groupStride][paddedLongs];
+    byte[][] pairBytes = new byte[2 * k][paddedLongs * 8 + 8];
+    long[][] windowWires = new long[(r + 1) * select.groupStride][outLongs];
+    for (int py = -r; py < r; py++) {
+      padRow(in, Border.replicate(py, h), w, c, r, paddedBytes, ring[py + r]);
+    }
     for (int y = 0; y < h; y++) {
-      Border.paddedRow(src, Math.min(y + 1, h - 1), 1, 1, true, rows[(y + 2) % 3]);
-      sort3(rows[y % 3], rows[(y + 1) % 3], rows[(y + 2) % 3], lo, mid, hi, paddedLen);
-      System.arraycopy(lo, c, s1, 0, n);
-      System.arraycopy(lo, c2, s2, 0, n);
-      max3(lo, s1, s2, maxLo, n);
-      System.arraycopy(mid, c, s1, 0, n);
-      System.arraycopy(mid, c2, s2, 0, n);
-      med3(mid, s1, s2, medMid, n);
-      System.arraycopy(hi, c, s1, 0, n);
-      System.arraycopy(hi, c2, s2, 0, n);
-      min3(hi, s1, s2, minHi, n);
-      med3(maxLo, medMid, minHi, s1, n);
-      int base = y * n;
-      for (int i = 0; i < n; i++) {
-        out[base + i] = (byte) s1[i];
+      padRow(in, Border.replicate(y + r, h), w, c, r, paddedBytes, ring[(y + 2 * r) % k]);
+      for (int dy = 0; dy < k; dy++) {
+        System.arraycopy(ring[(y + dy) % k], 0, columnWires[dy], 0, paddedLongs);
+      }
+      run(sort, columnWires, paddedLongs);
+      for (int rank = 0; rank < k; rank++) {
+        toBytes(columnWires[sort.output[rank]], paddedLongs, sortedBytes[rank]);
+      }
+      // Sorted pairs of columns (x, x + 1), for every padded x.
+      for (int rank = 0; rank < k; rank++) {
+        fromBytes(sortedBytes[rank], 0, pairWires[rank], paddedLongs);
+        fromBytes(sortedBytes[rank], c, pairWires[pairs.groupStride + rank], paddedLongs);
+      }
+      run(pairs, pairWires, paddedLongs);
+      for (int rank = 0; rank < 2 * k; rank++) {
+        toBytes(pairWires[pairs.output[rank]], paddedLongs, pairBytes[rank]);
+      }
+      // Window of output x: pairs starting at columns x-r, x-r+2, ..., and the single column x+r.
+      for (int g = 0; g < r; g++) {
+        for (int rank = 0; rank < 2 * k; rank++) {
+          fromBytes(pairBytes[rank], 2 * g * c, windowWires[g * select.groupStride + rank], outLongs);
+        }
+      }
+      for (int rank = 0; rank < k; rank++) {
+        fromBytes(sortedBytes[rank], 2 * r * c, windowWires[r * select.groupStride + rank], outLongs);
+      }
+      run(select, windowWires, outLongs);
+      long[] median = windowWires[select.output[(k * k - 1) / 2]];
+      int base = y * rowLen;
+      int whole = rowLen >>> 3;
+      for (int i = 0; i < whole; i++) {
+        BYTES_AS_LONG.set(out, base + i * 8, median[i]);
+      }
+      for (int i = whole * 8; i < rowLen; i++) {
+        out[base + i] = (byte) (median[whole] >>> (8 * (i - whole * 8)));
       }
     }
     return new ImageU8(h, w, c, out);
   }
 
-  private static void sort3(int[] a, int[] b, int[] c, int[] lo, int[] mid, int[] hi, int n) {
+  private static void toBytes(long[] src, int n, byte[] dst) {
     for (int i = 0; i < n; i++) {
-      int x = a[i];
-      int y = b[i];
-      int z = c[i];
-      int l1 = min(x, y);
-      int h1 = max(x, y);
-      int m1 = min(h1, z);
-      hi[i] = max(h1, z);
-      lo[i] = min(l1, m1);
-      mid[i] = max(l1, m1);
+      BYTES_AS_LONG.set(dst, i * 8, src[i]);
     }
   }
 
-  private static void max3(int[] a, int[] b, int[] c, int[] out, int n) {
+  /** n longs read from bytes starting at byte offset: a shift by whole bytes. */
+  private static void fromBytes(byte[] src, int offset, long[] dst, int n) {
     for (int i = 0; i < n; i++) {
-      out[i] = max(max(a[i], b[i]), c[i]);
+      dst[i] = (long) BYTES_AS_LONG.get(src, offset + i * 8);
     }
   }
 
-  private static void min3(int[] a, int[] b, int[] c, int[] out, int n) {
-    for (int i = 0; i < n; i++) {
-      out[i] = min(min(a[i], b[i]), c[i]);
+  /** Row sy replicate-padded by r pixels, read into longs (eight bytes, little-endian, per long). */
+  private static void padRow(byte[] in, int sy, int w, int c, int r, byte[] padded, long[] dst) {
+    int rowLen = w * c;
+    int rowStart = sy * rowLen;
+    for (int x = 0; x < r; x++) {
+      System.arraycopy(in, rowStart, padded, x * c, c);
+      System.arraycopy(in, rowStart + rowLen - c, padded, (r + w + x) * c, c);
+    }
+    System.arraycopy(in, rowStart, padded, r * c, rowLen);
+    for (int i = 0; i < dst.length; i++) {
+      dst[i] = (long) BYTES_AS_LONG.get(padded, i * 8);
     }
   }
 
-  private static void med3(int[] a, int[] b, int[] c, int[] out, int n) {
+  private static void run(SelectionNetwork net, long[][] wires, int n) {
+    for (int i = 0; i < net.size(); i++) {
+      long[] lo = wires[net.low[i]];
+      long[] hi = wires[net.high[i]];
+      switch (net.kind[i]) {
+        case SelectionNetwork.BOTH -> minMax(lo, hi, n);
+        case SelectionNetwork.MIN_ONLY -> minOnly(lo, hi, n);
+        default -> maxOnly(lo, hi, n);
+      }
+    }
+  }
+
+  /**
+   * Bytewise unsigned min into lo and max into hi, eight lanes per long: the high bit of
+   * ((x | 0x80) - (y & 0x7f)) per byte, fixed up by the bytes' own high bits, is x >= y.
+   */
+  private static void minMax(long[] lo, long[] hi, int n) {
     for (int i = 0; i < n; i++) {
-      int x = a[i];
-      int y = b[i];
-      out[i] = max(min(x, y), min(max(x, y), c[i]));
+      long x = lo[i];
+      long y = hi[i];
+      long diff = x ^ y;
+      long geHigh = ((x & ~y) | (~diff & ((x | HIGH_BITS) - (y & ~HIGH_BITS)))) & HIGH_BITS;
+      long ge = geHigh >>> 7;
+      long swap = diff & ((ge << 8) - ge);
+      lo[i] = x ^ swap;
+      hi[i] = y ^ swap;
+    }
+  }
+
+  private static void minOnly(long[] lo, long[] hi, int n) {
+    for (int i = 0; i < n; i++) {
+      long x = lo[i];
+      long y = hi[i];
+      long diff = x ^ y;
+      long geHigh = ((x & ~y) | (~diff & ((x | HIGH_BITS) - (y & ~HIGH_BITS)))) & HIGH_BITS;
+      long ge = geHigh >>> 7;
+      lo[i] = x ^ (diff & ((ge << 8) - ge));
+    }
+  }
+
+  private static void maxOnly(long[] lo, long[] hi, int n) {
+    for (int i = 0; i < n; i++) {
+      long x = lo[i];
+      long y = hi[i];
+      long diff = x ^ y;
+      long geHigh = ((x & ~y) | (~diff & ((x | HIGH_BITS) - (y & ~HIGH_BITS)))) & HIGH_BITS;
+      long ge = geHigh >>> 7;
+      hi[i] = y ^ (diff & ((ge << 8) - ge));
     }
   }
 

@@ -195,6 +195,17 @@ public final class RequestResolver {
     double gamma = rc.hasLrStepGamma() ? rc.getLrStepGamma() : 0.1;
     positive(problems, "recipe.lr_step_gamma", gamma, 1);
     rb.setLrStepGamma(gamma);
+    var cu = rc.getCurriculum();
+    var cb = cu.toBuilder().setEnabled(cu.hasEnabled() && cu.getEnabled())
+        .setStartFraction(cu.hasStartFraction() ? cu.getStartFraction() : 0.8)
+        .setStepFraction(cu.hasStepFraction() ? cu.getStepFraction() : 0.1)
+        .setEveryEpochs(cu.hasEveryEpochs() ? cu.getEveryEpochs() : 5);
+    if (!(cb.getStartFraction() > 0 && cb.getStartFraction() <= 1)) {
+      problems.add(new FieldProblem("recipe.curriculum.start_fraction", "must be in (0, 1], was " + cb.getStartFraction()));
+    }
+    rangeCc(problems, "recipe.curriculum.step_fraction", cb.getStepFraction(), 0, 1);
+    intIn(problems, "recipe.curriculum.every_epochs", cb.getEveryEpochs(), 1, 1000);
+    rb.setCurriculum(cb);
     rb.setDiagnosticsEvery(intIn(problems, "recipe.diagnostics_every",
         rc.hasDiagnosticsEvery() ? rc.getDiagnosticsEvery() : 50, 0, 1_000_000));
     r.setRecipe(rb);

@@ -100,6 +100,22 @@ public final class Classifier implements AutoCloseable {
     return cm;
   }
 
+  /** Cross-entropy loss of every image of {@code data} (curriculum difficulty), in order. */
+  public float[] losses(ImageBatch data, int batchSize) {
+    float[] out = new float[data.size()];
+    for (int from = 0; from < data.size(); from += batchSize) {
+      ImageBatch chunk = data.slice(from, Math.min(data.size(), from + batchSize));
+      try (NDManager scope = manager().newSubManager()) {
+        NDArray logits = logits(scope, chunk);
+        NDArray y = scope.create(chunk.labels()).toType(DataType.INT64, false)
+            .oneHot((int) logits.getShape().get(1)).toType(DataType.FLOAT32, false);
+        float[] l = y.mul(logits.logSoftmax(1)).sum(new int[] {1}).neg().toFloatArray();
+        System.arraycopy(l, 0, out, from, l.length);
+      }
+    }
+    return out;
+  }
+
   public long parameterCount() {
     return ParameterNames.countTrainable(net);
   }
