@@ -15,8 +15,11 @@ import io.tunefleet.common.config.Setting;
 import io.tunefleet.common.kafka.Topics;
 import io.tunefleet.trainer.TrainerVerticle;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -33,7 +36,8 @@ import org.junit.jupiter.api.Test;
  * One list of configuration variables: the FLEET_* settings that docker-compose.yml, the Dockerfile
  * and the Kubernetes manifests set are the ones the services read (FleetConfig), the README documents
  * every one of them, and compose and Kubernetes agree on the settings they share (partitions, topic
- * prefix, blob store path, metrics ports, scaling limits).
+ * prefix, blob store path, metrics ports, scaling limits). Where the tools are installed it also runs
+ * deploy/prometheus/check.sh (promtool) and deploy/k8s/check.sh (kustomize + offline schema validation).
  */
 class DeployConfigTest {
   private static final Pattern FLEET_VARIABLE = Pattern.compile("\\bFLEET_[A-Z0-9_]+");
@@ -187,5 +191,47 @@ class DeployConfigTest {
     assertEquals(String.valueOf(partitions), compose.get(FleetConfig.PARTITIONS.key()));
     assertFalse(DeployFilesSupport.composeServices().containsKey("kafka") && compose.get(FleetConfig.BOOTSTRAP_SERVERS.key()).isBlank(),
         "compose services must name the compose broker");
+  }
+
+  @Test
+  void promtoolAcceptsBothScrapeConfigsAndTheAlertsPassTheirUnitTests() throws Exception {
+    assumeTrue(onPath("promtool"), "promtool not installed (apt-get install prometheus)");
+    String out = run(DeployFilesSupport.root().resolve("deploy/prometheus/check.sh"), 120);
+    assertTrue(out.contains("all promtool checks passed"), out);
+  }
+
+  @Test
+  void everyOverlayRendersAndValidatesOfflineAsDoesTheComposeFile() throws Exception {
+    assumeTrue(onPath("kubectl") || onPath("kustomize"), "neither kubectl nor kustomize installed");
+    assumeTrue(onPath("node") && onPath("npm"), "Node.js and npm not installed");
+    String out = run(DeployFilesSupport.root().resolve("deploy/k8s/check.sh"), 300);
+    assertTrue(out.contains("manifests and compose file valid"), out);
+  }
+
+  private static boolean onPath(String command) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+      if (Files.isExecutable(Path.of(dir, command))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Runs a check script; its output, or a failure with the output when it exits non-zero. */
+  private static String run(Path script, int timeoutSeconds) throws IOException, InterruptedException {
+    Path log = Files.createTempFile("deploy-check", ".log");
+    try {
+      Process p = new ProcessBuilder("bash", script.toString()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
+      if (!done) {
+        p.destroyForcibly().waitFor();
+      }
+      String out = Files.readString(log, StandardCharsets.UTF_8);
+      assertTrue(done, script + " did not finish in " + timeoutSeconds + " s:\n" + out);
+      assertEquals(0, p.exitValue(), script + " failed:\n" + out);
+      return out;
+    } finally {
+      Files.deleteIfExists(log);
+    }
   }
 }
