@@ -16,6 +16,7 @@ WORKDIR /src
 COPY pom.xml ./
 COPY proto proto
 COPY services services
+COPY examples examples
 RUN --mount=type=cache,target=/root/.m2 mvn -B -q -DskipTests package \
  && mkdir -p /out \
  && cp services/cli/target/fleet.jar /out/fleet.jar \
