@@ -183,7 +183,7 @@ class ObservabilityIT {
     assertEquals(4, prometheus.query("up{job=~\"data-augmenter|trainer|evaluator|distiller\"} == 1").size(),
         "one scraped target per service");
 
-    // the job id arrives as job_id (moved from exported_job by the scrape configuration)
+    // the job id arrives as job_id, never colliding with the scrape job
     for (String job : List.of(FIRST, SECOND)) {
       assertTrue(prometheus.value("sum(fleet_trainer_steps_total{job=\"trainer\",job_id=\"" + job + "\"})") > 0, job);
       double accuracy = prometheus.value("max(fleet_evaluator_validation_accuracy{job_id=\"" + job + "\",phase=\"train\"})");
@@ -193,7 +193,7 @@ class ObservabilityIT {
       assertEquals(2, prometheus.query("fleet_trainer_learning_rate{job_id=\"" + job + "\"}").size(),
           job + ": one learning rate per parameter group (head, backbone)");
     }
-    assertTrue(prometheus.query("{exported_job!=\"\"}").isEmpty(), "exported_job left after relabelling");
+    assertTrue(prometheus.query("{exported_job!=\"\"}").isEmpty(), "a job label collided with the scrape job");
 
     assertTrue(prometheus.value("max(fleet_jobs{state=\"finished\"})") >= 2, "both jobs counted as finished");
     long states = java.util.Arrays.stream(JobStatus.State.values())

@@ -186,6 +186,10 @@ final class AugmenterHandler implements RecordHandler {
     }
     Job state = job(jobId);
     TrainingRequest r = state.request;
+    boolean lastPhase = ev.getPhase() == Phase.DISTILL || !r.getDistillation().getEnabled();
+    if (ev.getVerdict() != Evaluation.Verdict.CONTINUE && lastPhase) {
+      ctx.jobStates().forget(jobId);
+    }
     if (ev.getPhase() == Phase.TRAIN) {
       if (ev.getVerdict() == Evaluation.Verdict.CONTINUE) {
         int next = ev.getEpoch() + r.getRecipe().getLeadEpochs();

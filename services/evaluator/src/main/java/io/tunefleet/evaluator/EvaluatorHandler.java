@@ -171,7 +171,7 @@ final class EvaluatorHandler implements RecordHandler {
     forJob.computeIfAbsent(name, n -> {
       AtomicReference<Double> ref = new AtomicReference<>(value);
       Gauge.builder("fleet.evaluator.validation." + n, ref, AtomicReference::get).description(description)
-          .tags(Tags.of("job", job, "phase", phase.name().toLowerCase(java.util.Locale.ROOT))).register(ctx.registry());
+          .tags(Tags.of("job_id", job, "phase", phase.name().toLowerCase(java.util.Locale.ROOT))).register(ctx.registry());
       return ref;
     }).set(value);
   }

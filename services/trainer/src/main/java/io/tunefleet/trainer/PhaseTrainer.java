@@ -59,6 +59,13 @@ import org.slf4j.LoggerFactory;
 public final class PhaseTrainer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PhaseTrainer.class);
   private static final long STATUS_EVERY_NANOS = 1_000_000_000L;
+  private static final java.time.Duration METER_RETENTION = java.time.Duration.ofMinutes(10);
+  private static final java.util.concurrent.ScheduledExecutorService CLEANUP =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "fleet-meter-cleanup");
+        t.setDaemon(true);
+        return t;
+      });
 
   private final ServiceContext ctx;
   private final Phase phase;
@@ -145,8 +152,17 @@ public final class PhaseTrainer implements AutoCloseable {
       Run run = runs.remove(ev.getJobId());
       if (run != null) {
         close(run);
+        ctx.jobStates().forget(run.job);
+        removeMetersLater(run.job);
       }
     }
+  }
+
+  /** A finished job's series stay for a while (dashboards, last scrapes), then go: tags must not pile up. */
+  private void removeMetersLater(String job) {
+    CLEANUP.schedule(() -> registry.getMeters().stream()
+        .filter(m -> job.equals(m.getId().getTag("job_id")))
+        .forEach(registry::remove), METER_RETENTION.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   public void onBatch(ConsumerRecord<String, byte[]> record, BatchRef ref, RecordContext context) throws IOException {
@@ -183,7 +199,7 @@ public final class PhaseTrainer implements AutoCloseable {
       run.session.beginEpoch(run.epoch);
       run.resetEpochStats();
     }
-    Tags tags = Tags.of("job", job);
+    Tags tags = Tags.of("job_id", job);
     if (run.lastStepEnd > 0) {
       // from the end of the previous step until this batch is read, verified and decoded
       Timer.builder(metricPrefix + ".data.wait").description("Time a step waited for its batch").tags(tags)
@@ -245,7 +261,7 @@ public final class PhaseTrainer implements AutoCloseable {
         .putAllMeanAbsGrad(report.meanAbsByStage()).setHeadBackboneRatio(report.headBackboneRatio())
         .putAllResidualRatio(report.residualRatio()).addAllWarnings(report.warnings());
     run.diagnostics = d.build();
-    Tags tags = Tags.of("job", run.job);
+    Tags tags = Tags.of("job_id", run.job);
     report.meanAbsByStage().forEach((stage, v) -> gauge(run, "gradient.mean.abs", tags.and("stage", stage), v,
         "Mean |gradient| of a stage's trainable parameters"));
     gauge(run, "gradient.head.backbone.ratio", tags, report.headBackboneRatio(),
@@ -271,7 +287,7 @@ public final class PhaseTrainer implements AutoCloseable {
 
   private JobGauges registerGauges(String job) {
     JobGauges g = new JobGauges();
-    Tags tags = Tags.of("job", job);
+    Tags tags = Tags.of("job_id", job);
     Gauge.builder(metricPrefix + ".loss", g.loss, AtomicReference::get).description("Training loss of the last step").tags(tags).register(registry);
     Gauge.builder(metricPrefix + ".accuracy", g.accuracy, AtomicReference::get).description("Training accuracy of the last batch").tags(tags).register(registry);
     Gauge.builder(metricPrefix + ".epoch", g.epoch, AtomicReference::get).description("Epoch progress (fractional)").tags(tags).register(registry);
@@ -324,6 +340,10 @@ public final class PhaseTrainer implements AutoCloseable {
     blobs.put(JobPaths.checkpointEvent(run.job, phase, run.epoch), event.toByteArray());
     ctx.producer().sendAndWait(ctx.topics().checkpoints, run.job, event);
     blobs.put(JobPaths.latestCheckpoint(run.job, phase), event.toByteArray());
+    Counter.builder(metricPrefix + ".checkpoints").description("Epoch checkpoints written and announced")
+        .tags("job_id", run.job).register(registry).increment();
+    gauge(run, "last.checkpoint.timestamp.seconds", Tags.of("job_id", run.job), System.currentTimeMillis() / 1e3,
+        "When the job's last checkpoint was announced (Unix seconds)");
     blobs.deleteTree(JobPaths.epochDir(run.job, phase, run.epoch));
     LOG.info("{}: {} epoch {} checkpointed (loss {}, train acc {}, {} img/s)", run.job, phase, run.epoch,
         String.format("%.4f", event.getTrainLoss()), String.format("%.3f", event.getTrainAccuracy()),

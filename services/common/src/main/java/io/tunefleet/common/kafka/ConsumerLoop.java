@@ -13,12 +13,15 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,6 +48,7 @@ public final class ConsumerLoop implements AutoCloseable {
   private final Map<TopicPartition, TreeMap<Long, String>> deferred = new HashMap<>();
   private final Map<TopicPartition, Long> committed = new HashMap<>();
   private final KafkaClientMetrics metrics;
+  private final java.util.concurrent.ScheduledExecutorService metricsScheduler;
   private volatile boolean assigned;
   private volatile Throwable failure;
   private ConsumerRecord<String, byte[]> current;
@@ -57,7 +61,13 @@ public final class ConsumerLoop implements AutoCloseable {
     this.topics = topics;
     this.deadLetterTopic = deadLetterTopic;
     this.service = service;
-    this.metrics = new KafkaClientMetrics(consumer);
+    // a 10 s refresh (Micrometer's default is 60 s) so per-partition lag appears soon after assignment
+    this.metricsScheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, service + "-kafka-metrics");
+      t.setDaemon(true);
+      return t;
+    });
+    this.metrics = new KafkaClientMetrics(consumer, java.util.List.of(), metricsScheduler, Duration.ofSeconds(10));
     metrics.bindTo(registry);
     this.thread = new Thread(this::run, service + "-consumer");
   }
@@ -160,6 +170,7 @@ public final class ConsumerLoop implements AutoCloseable {
         LOG.debug("closing consumer", e);
       }
       metrics.close();
+      metricsScheduler.shutdownNow();
       stopped.countDown();
     }
   }
@@ -189,8 +200,15 @@ public final class ConsumerLoop implements AutoCloseable {
     if (!offsets.isEmpty()) {
       // effects first (events acknowledged), then the offsets that say they happened
       producer.flush();
-      consumer.commitSync(offsets);
-      offsets.forEach((tp, o) -> committed.put(tp, o.offset()));
+      try {
+        consumer.commitSync(offsets);
+        offsets.forEach((tp, o) -> committed.put(tp, o.offset()));
+      } catch (RetriableException | CommitFailedException | RebalanceInProgressException e) {
+        // not fatal: offsets are cumulative, so the next commit carries these too (a broker away for longer
+        // than the API timeout); if the partitions moved meanwhile, their new owner replays from the last
+        // committed offset, which at-least-once delivery allows
+        LOG.warn("{}: commit of {} failed, retried with the next one: {}", service, offsets, e.toString());
+      }
     }
   }
 

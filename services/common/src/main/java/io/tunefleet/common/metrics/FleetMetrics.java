@@ -34,5 +34,23 @@ public final class FleetMetrics {
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     new io.micrometer.core.instrument.binder.system.FileDescriptorMetrics().bindTo(registry);
+    // libtorch's memory lives outside the JVM heap: the resident set size is what shows a native leak
+    io.micrometer.core.instrument.Gauge.builder("process.resident.memory", FleetMetrics::residentBytes)
+        .description("Resident set size of the process (JVM heap, native memory, libtorch)").baseUnit("bytes")
+        .register(registry);
+  }
+
+  /** VmRSS from /proc/self/status (Linux); -1 elsewhere. */
+  public static double residentBytes() {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024.0;
+        }
+      }
+    } catch (java.io.IOException | NumberFormatException e) {
+      // not Linux
+    }
+    return -1;
   }
 }

@@ -8,8 +8,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The latest state this service reported for each job, exported as {@code fleet_jobs{state=…}}: the
- * number of jobs in each state as this replica last saw them (a dashboard takes the max over replicas).
+ * The jobs this replica handles, by the state it last reported for them, exported as
+ * {@code fleet_jobs{state=…}}. A job leaves the count when the replica's part in it is done (terminal
+ * states, FINISHED and FAILED, stay counted where they were reported).
  */
 public final class JobStates {
   private final Map<String, JobStatus.State> latest = new ConcurrentHashMap<>();
@@ -23,6 +24,11 @@ public final class JobStates {
           .description("Jobs by the state this service last reported for them")
           .tag("state", state.name().toLowerCase(Locale.ROOT)).register(registry);
     }
+  }
+
+  /** This replica no longer handles the job (its part is done, or the job moved to another replica). */
+  public void forget(String job) {
+    latest.remove(job);
   }
 
   void record(String job, JobStatus.State state) {
