@@ -92,11 +92,14 @@ final class Ablate implements Callable<Integer> {
         .setUnfreeze(UnfreezeSchedule.newBuilder().setEpochsPerStage(1000))));
     rows.put("full fine-tuning (all stages from the start)", b -> b.setRecipe(b.getRecipe().toBuilder()
         .setUnfreeze(UnfreezeSchedule.newBuilder().setEpochsPerStage(0))));
-    rows.put("progressive unfreezing (1 stage / epoch, default)", b -> b);
+    rows.put("full fine-tuning, single learning rate 0.05", b -> b.setRecipe(b.getRecipe().toBuilder().setLrBackbone(0.05)
+        .setUnfreeze(UnfreezeSchedule.newBuilder().setEpochsPerStage(0))));
+    rows.put("progressive unfreezing (1 stage / epoch; backbone lr 0.01, head 0.05)", b -> b);
     rows.put("progressive unfreezing (2 stages every 2 epochs)", b -> b.setRecipe(b.getRecipe().toBuilder()
         .setUnfreeze(UnfreezeSchedule.newBuilder().setEpochsPerStage(2).setStagesPerStep(2))));
     rows.put("progressive, no label smoothing", b -> b.setRecipe(b.getRecipe().toBuilder().setLabelSmoothing(0)));
     rows.put("progressive, single learning rate 0.05", b -> b.setRecipe(b.getRecipe().toBuilder().setLrBackbone(0.05)));
+    rows.put("progressive, backbone lr 0.02, head 0.05", b -> b.setRecipe(b.getRecipe().toBuilder().setLrBackbone(0.02)));
     rows.put("progressive, backbone lr 1e-4 (the classic choice)", b -> b.setRecipe(b.getRecipe().toBuilder()
         .setLrBackbone(1e-4)));
     table(rows, train, test, base);
@@ -181,7 +184,10 @@ final class Ablate implements Callable<Integer> {
         .setDataset(DatasetSpec.newBuilder().setFormat("idx").setImages(datasets.resolve("fashion-mnist/train-images-idx3-ubyte.gz").toString())
             .setLabels(datasets.resolve("fashion-mnist/train-labels-idx1-ubyte.gz").toString()).addAllClasses(CLASSES))
         .setBaseModel(BaseModel.newBuilder().setCheckpoint(Fleet.BASE_MODEL.toAbsolutePath().toString()))
-        .setRecipe(Recipe.newBuilder().setEpochs(epochs).setBatchSize(32).setSeed(seed).setEarlyStoppingPatience(5))
+        .setRecipe(Recipe.newBuilder().setEpochs(epochs).setBatchSize(32).setSeed(seed).setEarlyStoppingPatience(5)
+            // explicit, so that every row means the same whatever the defaults
+            .setLrHead(0.05).setLrBackbone(0.01).setLabelSmoothing(0.1)
+            .setUnfreeze(UnfreezeSchedule.newBuilder().setEpochsPerStage(1).setStagesPerStep(1)))
         .setDistillation(Distillation.newBuilder().setEnabled(false));
   }
 

@@ -360,10 +360,10 @@ public final class PhaseTrainer implements AutoCloseable {
     Classifier teacher = null;
     if (phase == Phase.TRAIN) {
       session = TrainingSession.create(request.getBaseModel().getArchitecture(), imageSize, SessionConfigs.teacher(request),
-          device);
+          device, request.getRecipe().getSeed());
     } else {
       session = TrainingSession.create(request.getDistillation().getStudent(), imageSize, SessionConfigs.student(request),
-          device);
+          device, request.getRecipe().getSeed() + 1);
       teacher = Classifier.load(blobs.get(ref.getTeacher()), imageSize, device);
     }
     Run run = new Run(job, partition, request, session, teacher);

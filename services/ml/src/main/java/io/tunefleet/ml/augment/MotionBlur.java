@@ -11,8 +11,9 @@ import java.util.SplittableRandom;
  * the n line pixels divided by n and rounded half to even. Where that sum sits exactly half-way
  * between two outputs and 1/n is not exact in binary (n = 6, 10, 12, ...), the pixel is recomputed
  * the way OpenCV's SIMD filter does it (float32 fused multiply-adds of the float32 weight 1/n, in
- * kernel row-major order), so the result is bit-exact with {@code cv2.filter2D}. Default blur limit
- * (3, 7), allow_shifted = true, p = 0.5.
+ * kernel row-major order). The result is bit-exact with {@code cv2.filter2D} for kernels up to
+ * 11x11; from 13x13 OpenCV filters through a DFT, and half-way sums may then round either way.
+ * Default blur limit (3, 7), allow_shifted = true, p = 0.5 (Albumentations 1.x).
  */
 public final class MotionBlur extends ProbabilisticTransform {
   public static final double DEFAULT_P = 0.5;
@@ -20,25 +21,26 @@ public final class MotionBlur extends ProbabilisticTransform {
   public static final int DEFAULT_BLUR_LIMIT = 7;
   public static final int MAX_BLUR_LIMIT = 31;
 
-  /** ROUND_DIV[n][s] = s / n rounded half to even, for line lengths n up to MAX_BLUR_LIMIT. */
-  private static final byte[][] ROUND_DIV = new byte[MAX_BLUR_LIMIT + 1][];
-  /** TIE[n][s]: s / n is exactly half-way and 1/n has no exact binary form; null when never. */
-  private static final boolean[][] TIE = new boolean[MAX_BLUR_LIMIT + 1][];
+  /**
+   * Division by the line length n without a divide: (2s + n) * MULTIPLIER[n] >>> SHIFT[n] is
+   * floor((2s + n) / 2n), i.e. s / n rounded half up, for every sum s of n 8-bit pixels (checked
+   * exhaustively below). Int multiplies and shifts vectorise. Powers of two round half to even with
+   * a shift instead, and the half-way sums of other even n are redone afterwards.
+   */
+  private static final int[] MULTIPLIER = new int[MAX_BLUR_LIMIT + 1];
+  private static final int[] SHIFT = new int[MAX_BLUR_LIMIT + 1];
 
   static {
     for (int n = 1; n <= MAX_BLUR_LIMIT; n++) {
-      byte[] t = new byte[255 * n + 1];
-      for (int s = 0; s < t.length; s++) {
-        t[s] = (byte) Math.rint((double) s / n);
-      }
-      ROUND_DIV[n] = t;
-      if (n % 2 == 0 && Integer.bitCount(n) > 1) {
-        boolean[] tie = new boolean[t.length];
-        for (int s = n / 2; s < tie.length; s += n) {
-          tie[s] = true;
+      int shift = 14 + (32 - Integer.numberOfLeadingZeros(2 * n));
+      int multiplier = (int) (((1L << shift) + 2 * n - 1) / (2 * n));
+      for (int s = 0; s <= 255 * n; s++) {
+        if (((2 * s + n) * multiplier >>> shift) != (2 * s + n) / (2 * n)) {
+          throw new AssertionError("no exact reciprocal for n = " + n);
         }
-        TIE[n] = tie;
       }
+      MULTIPLIER[n] = multiplier;
+      SHIFT[n] = shift;
     }
   }
 
@@ -162,8 +164,11 @@ public final class MotionBlur extends ProbabilisticTransform {
         count++;
       }
     }
-    byte[] div = ROUND_DIV[count];
-    boolean[] tie = TIE[count];
+    int multiplier = MULTIPLIER[count];
+    int shift = SHIFT[count];
+    boolean powerOfTwo = Integer.bitCount(count) == 1;
+    int log2 = Integer.numberOfTrailingZeros(count);
+    boolean halfWays = count % 2 == 0 && !powerOfTwo;
     float weight = 1.0f / count;
     // Taps grouped by kernel row: tapOffsets[ky] holds kx * channels for each pixel on the line.
     int[][] tapOffsets = new int[ksize][];
@@ -187,6 +192,8 @@ public final class MotionBlur extends ProbabilisticTransform {
     int[][] rows = new int[ksize][paddedLen];
     int[] acc = new int[n];
     int[] shifted = new int[n];
+    int[] quotient = new int[n];
+    int[] remainder = new int[n];
     byte[] out = new byte[h * n];
     for (int py = -r; py < r; py++) {
       Border.paddedRow(src, Border.reflect101(py, h), r, r, false, rows[py + r]);
@@ -207,26 +214,51 @@ public final class MotionBlur extends ProbabilisticTransform {
           Blur.addInto(acc, shifted, n);
         }
       }
+      if (powerOfTwo) {
+        // Exact weights: round half to even, (s + n/2 - 1 + (s / n is odd)) / n.
+        int half = (count >>> 1) - (count > 1 ? 1 : 0);
+        for (int i = 0; i < n; i++) {
+          int sum = acc[i];
+          quotient[i] = (sum + half + ((sum >>> log2) & (count > 1 ? 1 : 0))) >>> log2;
+        }
+      } else {
+        for (int i = 0; i < n; i++) {
+          quotient[i] = (2 * acc[i] + count) * multiplier >>> shift;
+        }
+      }
       int base = y * n;
       for (int i = 0; i < n; i++) {
-        out[base + i] = div[acc[i]];
+        out[base + i] = (byte) quotient[i];
       }
-      if (tie != null) {
+      if (halfWays) {
+        // remainder 0 marks a sum exactly half-way between two outputs.
         for (int i = 0; i < n; i++) {
-          if (tie[acc[i]]) {
-            float s = 0f;
-            for (int ky = 0; ky < ksize; ky++) {
-              int[] row = rows[(y + ky) % ksize];
-              for (int off : tapOffsets[ky]) {
-                s = Math.fma((float) row[off + i], weight, s);
-              }
-            }
-            out[base + i] = (byte) (int) Math.rint(s);
+          remainder[i] = quotient[i] * 2 * count - 2 * acc[i] - count;
+        }
+        for (int i = 0; i < n; i++) {
+          if (remainder[i] == 0) {
+            out[base + i] = halfWay(rows, tapOffsets, y, i, weight);
           }
         }
       }
     }
     return new ImageU8(h, w, c, out);
+  }
+
+  /**
+   * A half-way sum the way OpenCV's SIMD filter2D computes it: float32 fused multiply-adds of the
+   * float32 weight 1/n, in kernel row-major order, rounded half to even.
+   */
+  private static byte halfWay(int[][] rows, int[][] tapOffsets, int y, int i, float weight) {
+    int ksize = tapOffsets.length;
+    float s = 0f;
+    for (int ky = 0; ky < ksize; ky++) {
+      int[] row = rows[(y + ky) % ksize];
+      for (int off : tapOffsets[ky]) {
+        s = Math.fma((float) row[off + i], weight, s);
+      }
+    }
+    return (byte) (int) Math.rint(s);
   }
 
   @Override

@@ -28,9 +28,11 @@ import java.util.function.IntFunction;
  * {@code shared/anchors/opencv_augment_bench.py}.
  *
  * <pre>
- * java -cp ... io.tunefleet.ml.bench.AugmentBench [--json] [--seconds S] [--warmup S]
+ * java -cp ... io.tunefleet.ml.bench.AugmentBench [--json] [--seconds S] [--rounds N] [--warmup S]
  *     [--ops HorizontalFlip,MedianBlur,...] [--sizes 224,32]
  * </pre>
+ * Each op is warmed up for {@code --warmup} seconds (default 2), then timed in {@code --rounds}
+ * rounds (default 3) of at least {@code --seconds} (default 1); the median round is reported.
  * The table goes to stdout; with {@code --json}, one JSON object per op and size per line instead:
  * {@code {"op":"HorizontalFlip","size":"224x224x3","images_per_s":12345.6,"images_per_cpu_s":12400.1}}.
  * images_per_s is wall-clock throughput; images_per_cpu_s divides by the thread's CPU time instead,
@@ -72,8 +74,11 @@ public final class AugmentBench {
     return ops;
   }
 
-  /** Runs op on random size x size x 3 images: warm-up, then a timed loop of at least {@code seconds}. */
-  public static Result measure(String name, ProbabilisticTransform op, int size, double seconds,
+  /**
+   * Runs op on random size x size x 3 images: warm-up, then {@code rounds} timed loops of at least
+   * {@code seconds} each; returns the round with the median throughput.
+   */
+  public static Result measure(String name, ProbabilisticTransform op, int size, double seconds, int rounds,
       double warmupSeconds) {
     SplittableRandom data = new SplittableRandom(0);
     ImageU8[] images = new ImageU8[IMAGES];
@@ -93,37 +98,44 @@ public final class AugmentBench {
       }
     }
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-    long count = 0;
-    long cpuStart = threads.getCurrentThreadCpuTime();
-    long start = System.nanoTime();
-    long deadline = start + (long) (seconds * 1e9);
-    long now;
-    do {
-      for (ImageU8 img : images) {
-        sink += op.apply(img, rng).pixels()[0];
-      }
-      count += IMAGES;
-      now = System.nanoTime();
-    } while (now < deadline);
-    double elapsed = (now - start) / 1e9;
-    double cpu = (threads.getCurrentThreadCpuTime() - cpuStart) / 1e9;
+    Result[] results = new Result[rounds];
+    for (int round = 0; round < rounds; round++) {
+      long count = 0;
+      long cpuStart = threads.getCurrentThreadCpuTime();
+      long start = System.nanoTime();
+      long deadline = start + (long) (seconds * 1e9);
+      long now;
+      do {
+        for (ImageU8 img : images) {
+          sink += op.apply(img, rng).pixels()[0];
+        }
+        count += IMAGES;
+        now = System.nanoTime();
+      } while (now < deadline);
+      double elapsed = (now - start) / 1e9;
+      double cpu = (threads.getCurrentThreadCpuTime() - cpuStart) / 1e9;
+      results[round] = new Result(name, size + "x" + size + "x3", count / elapsed,
+          cpu > 0 ? count / cpu : Double.NaN, count, elapsed);
+    }
     if (sink == Long.MIN_VALUE) {
       System.out.print(""); // keeps the results alive
     }
-    return new Result(name, size + "x" + size + "x3", count / elapsed, cpu > 0 ? count / cpu : Double.NaN, count,
-        elapsed);
+    java.util.Arrays.sort(results, java.util.Comparator.comparingDouble(Result::imagesPerSecond));
+    return results[rounds / 2];
   }
 
   public static void main(String[] args) {
     boolean json = false;
-    double seconds = 1.5;
-    double warmup = 1.0;
+    double seconds = 1.0;
+    int rounds = 3;
+    double warmup = 2.0;
     List<String> only = null;
     int[] sizes = {224, 32};
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--json" -> json = true;
         case "--seconds" -> seconds = Double.parseDouble(args[++i]);
+        case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "--warmup" -> warmup = Double.parseDouble(args[++i]);
         case "--ops" -> only = List.of(args[++i].split(","));
         case "--sizes" -> {
@@ -134,7 +146,8 @@ public final class AugmentBench {
           }
         }
         default -> {
-          System.err.println("usage: AugmentBench [--json] [--seconds S] [--warmup S] [--ops A,B] [--sizes 224,32]");
+          System.err.println(
+              "usage: AugmentBench [--json] [--seconds S] [--rounds N] [--warmup S] [--ops A,B] [--sizes 224,32]");
           System.exit(2);
         }
       }
@@ -147,7 +160,7 @@ public final class AugmentBench {
         if (only != null && !only.contains(e.getKey())) {
           continue;
         }
-        Result r = measure(e.getKey(), e.getValue().apply(size), size, seconds, warmup);
+        Result r = measure(e.getKey(), e.getValue().apply(size), size, seconds, rounds, warmup);
         if (json) {
           System.out.println(r.json());
         } else {

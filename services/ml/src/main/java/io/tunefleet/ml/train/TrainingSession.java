@@ -12,6 +12,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import io.tunefleet.ml.data.ImageBatch;
+import io.tunefleet.ml.model.Initialization;
 import io.tunefleet.ml.model.ModelFile;
 import io.tunefleet.ml.model.ParameterNames;
 import io.tunefleet.ml.model.ResNet;
@@ -58,11 +59,13 @@ public final class TrainingSession implements AutoCloseable {
   private int epoch = -1;
   private final int imageSize;
 
-  private TrainingSession(Architecture architecture, int imageSize, Config config, Device device) {
+  private TrainingSession(Architecture architecture, int imageSize, Config config, Device device, long seed) {
     this.config = config;
     this.imageSize = imageSize;
     this.model = Model.newInstance("fleet", device);
     this.net = ResNets.build(architecture, model.getNDManager(), imageSize);
+    GradMode.offOnThisThread();
+    Initialization.apply(net, seed);
     model.setBlock(net);
     this.named = ParameterNames.of(net);
     LayerwiseSgd.Builder sgd = LayerwiseSgd.builder().optMomentum(config.momentum());
@@ -83,9 +86,14 @@ public final class TrainingSession implements AutoCloseable {
     this.trainer = model.newTrainer(new DefaultTrainingConfig(config.loss()).optOptimizer(optimizer).optDevices(new Device[] {device}));
   }
 
-  /** A fresh network of {@code architecture} for inputs of {@code imageSize} px. */
+  /** A fresh network of {@code architecture} for inputs of {@code imageSize} px, initialised from seed 0. */
   public static TrainingSession create(Architecture architecture, int imageSize, Config config, Device device) {
-    return new TrainingSession(architecture, imageSize, config, device);
+    return create(architecture, imageSize, config, device, 0);
+  }
+
+  /** A fresh network, initialised (torchvision's scheme) from {@code seed}: the same seed, the same weights. */
+  public static TrainingSession create(Architecture architecture, int imageSize, Config config, Device device, long seed) {
+    return new TrainingSession(architecture, imageSize, config, device, seed);
   }
 
   public ResNet net() {

@@ -121,6 +121,29 @@ class TrainingSessionTest {
   }
 
   @Test
+  void theSameSeedGivesTheSameInitialWeightsAndTrainingIsDeterministic() {
+    UnfreezeSchedule all = UnfreezeSchedule.everythingTrainable();
+    try (TrainingSession a = TrainingSession.create(TINY, 8, config(all), Device.cpu(), 7);
+        TrainingSession b = TrainingSession.create(TINY, 8, config(all), Device.cpu(), 7);
+        TrainingSession c = TrainingSession.create(TINY, 8, config(all), Device.cpu(), 8)) {
+      assertArrayEquals(snapshot(a).get("layer2.0.conv1.weight"), snapshot(b).get("layer2.0.conv1.weight"));
+      assertFalse(java.util.Arrays.equals(snapshot(a).get("layer2.0.conv1.weight"), snapshot(c).get("layer2.0.conv1.weight")));
+      // Kaiming normal, fan-out: std = sqrt(2 / (out channels * 3 * 3))
+      float[] w = snapshot(a).get("layer4.0.conv2.weight");
+      double var = 0;
+      for (float x : w) {
+        var += x * x;
+      }
+      assertEquals(2.0 / (32 * 9), var / w.length, 0.2 * 2.0 / (32 * 9));
+      a.beginEpoch(0);
+      b.beginEpoch(0);
+      a.step(batch(1));
+      b.step(batch(1));
+      assertArrayEquals(snapshot(a).get("fc.weight"), snapshot(b).get("fc.weight"));
+    }
+  }
+
+  @Test
   void learnsASeparableProblem() throws Exception {
     try (TrainingSession s = TrainingSession.create(TINY, 8, config(UnfreezeSchedule.everythingTrainable()), Device.cpu())) {
       // class = which third of the image is bright: trivially learnable
