@@ -17,6 +17,9 @@ import java.util.zip.GZIPInputStream;
  * file of n bytes. Grayscale is expanded to 3 channels.
  */
 public final class IdxReader {
+  /** More images than this in one file is refused (before anything is allocated). */
+  public static final int MAX_IMAGES = 10_000_000;
+
   private IdxReader() {}
 
   /**
@@ -33,6 +36,11 @@ public final class IdxReader {
             labels + " is not an IDX labels file (magic 0x" + Integer.toHexString(magic) + ", expected 0x801)");
       }
       int n = in.readInt();
+      if (n < 0 || n > MAX_IMAGES) {
+        // a few bytes of header must not make the reader allocate gigabytes
+        throw new InvalidSpecException("dataset.labels", labels + " declares " + Integer.toUnsignedString(n)
+            + " labels; the reader accepts at most " + MAX_IMAGES);
+      }
       byte[] raw = in.readNBytes(n);
       if (raw.length != n) {
         throw new InvalidSpecException("dataset.labels", labels + " is truncated: " + raw.length + " of " + n + " labels");

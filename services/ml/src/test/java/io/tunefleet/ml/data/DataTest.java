@@ -104,6 +104,18 @@ class DataTest {
   }
 
   @Test
+  void idxHeadersDeclaringHugeCountsAreRefusedBeforeAllocating() throws Exception {
+    Path labels = dir.resolve("huge-labels");
+    try (DataOutputStream out = new DataOutputStream(Files.newOutputStream(labels))) {
+      out.writeInt(0x801);
+      out.writeInt(Integer.MAX_VALUE);
+    }
+    InvalidSpecException e = assertThrows(InvalidSpecException.class,
+        () -> IdxReader.read(labels, labels, List.of(), List.of(), 0));
+    assertTrue(e.getMessage().contains("declares 2147483647 labels"), e.getMessage());
+  }
+
+  @Test
   void imageFolderReaderNamesEveryBadFile() throws Exception {
     Path root = dir.resolve("folder");
     Files.createDirectories(root.resolve("cats"));
