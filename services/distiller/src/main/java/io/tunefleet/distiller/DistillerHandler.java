@@ -67,6 +67,12 @@ final class DistillerHandler implements RecordHandler, AutoCloseable {
     if (ev.getVerdict() == Evaluation.Verdict.CONTINUE) {
       return;
     }
+    if (blobs.exists(JobPaths.finished(ev.getJobId()))) {
+      // a replayed verdict of a finished job: resend the stored event (idempotent), announce nothing new
+      ctx.producer().sendAndWait(ctx.topics().models, ev.getJobId(),
+          ModelFinished.parseFrom(blobs.read(JobPaths.finished(ev.getJobId()))));
+      return;
+    }
     TrainingRequest request = TrainingRequest.parseFrom(blobs.get(ev.getRequest()));
     boolean distill = request.getDistillation().getEnabled();
     if (ev.getPhase() == Phase.TRAIN && distill) {
@@ -80,10 +86,6 @@ final class DistillerHandler implements RecordHandler, AutoCloseable {
 
   private void finish(Evaluation ev, TrainingRequest request) throws IOException {
     String job = ev.getJobId();
-    if (blobs.exists(JobPaths.finished(job))) {
-      ctx.producer().sendAndWait(ctx.topics().models, job, ModelFinished.parseFrom(blobs.read(JobPaths.finished(job))));
-      return;
-    }
     boolean withStudent = ev.getPhase() == Phase.DISTILL;
     FinishedModel teacher = withStudent
         ? export(job, "teacher", ev.getTeacher(), ev.getTeacherArchitecture(), ev.getTeacherParameterCount(), ev.getTeacherMetrics(), ev.getTeacherEpoch())

@@ -172,7 +172,17 @@ public final class PhaseTrainer implements AutoCloseable {
     String job = ref.getJobId();
     Run run = runs.get(job);
     if (run == null) {
-      run = open(ref, record.partition());
+      Checkpoint last = lastCheckpoint(job);
+      if (last != null && ref.getEpoch() <= last.getEpoch()) {
+        // a replay of an epoch already in a checkpoint: its batch files are gone, and nothing is to be done
+        return;
+      }
+      try {
+        run = open(ref, record.partition(), last);
+      } catch (CorruptBlobException e) {
+        failJob(job, "refusing to train on a corrupt batch: " + e.getMessage());
+        return;
+      }
       if (run == null) {
         return;
       }
@@ -351,7 +361,12 @@ public final class PhaseTrainer implements AutoCloseable {
   }
 
   /** Builds the job's network: from its last checkpoint if one exists, else fresh (from the base model). */
-  private Run open(BatchRef ref, int partition) throws IOException {
+  private Checkpoint lastCheckpoint(String job) throws IOException {
+    String path = JobPaths.latestCheckpoint(job, phase);
+    return blobs.exists(path) ? Checkpoint.parseFrom(blobs.read(path)) : null;
+  }
+
+  private Run open(BatchRef ref, int partition, Checkpoint last) throws IOException {
     String job = ref.getJobId();
     TrainingRequest request = TrainingRequest.parseFrom(blobs.get(ref.getRequest()));
     ImageBatch first = BatchCodec.decode(blobs.get(ref.getBatch()));
@@ -368,8 +383,7 @@ public final class PhaseTrainer implements AutoCloseable {
     }
     Run run = new Run(job, partition, request, session, teacher);
     try {
-      if (blobs.exists(JobPaths.latestCheckpoint(job, phase))) {
-        Checkpoint last = Checkpoint.parseFrom(blobs.read(JobPaths.latestCheckpoint(job, phase)));
+      if (last != null) {
         try (NDManager tmp = NDManager.newBaseManager(device)) {
           session.restore(ModelFile.decode(blobs.get(last.getCheckpoint()), tmp));
         }

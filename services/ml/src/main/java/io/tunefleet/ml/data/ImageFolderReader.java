@@ -29,6 +29,7 @@ public final class ImageFolderReader {
       classDirs = s.filter(Files::isDirectory).sorted().toList();
     }
     List<FieldProblem> problems = new ArrayList<>();
+    Path realRoot = root.toRealPath();
     if (classDirs.size() < 2) {
       problems.add(new FieldProblem("dataset.images", root + " needs one sub-folder per class (at least 2), found " + classDirs.size()));
     }
@@ -49,6 +50,11 @@ public final class ImageFolderReader {
       for (Path f : files) {
         if (maxPerClass > 0 && taken >= maxPerClass) {
           break;
+        }
+        if (!f.toRealPath().startsWith(realRoot)) {
+          // a symbolic link must not reach past the folder the allowed-roots check approved
+          problems.add(new FieldProblem("dataset.images", f + " links outside the dataset folder " + root));
+          continue;
         }
         String lower = f.getFileName().toString().toLowerCase(Locale.ROOT);
         if (!(lower.endsWith(".png") || lower.endsWith(".jpg") || lower.endsWith(".jpeg"))) {
