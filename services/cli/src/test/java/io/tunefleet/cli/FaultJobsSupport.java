@@ -28,7 +28,12 @@ final class FaultJobsSupport {
    * of distillation (0: off).
    */
   static TrainingRequest faultJob(String jobId, int epochs, int distillEpochs) {
-    TrainingRequest small = FleetTestSupport.smallJob(jobId, PER_CLASS);
+    return faultJob(jobId, epochs, distillEpochs, PER_CLASS);
+  }
+
+  /** The same with {@code perClass} images per class. */
+  static TrainingRequest faultJob(String jobId, int epochs, int distillEpochs, int perClass) {
+    TrainingRequest small = FleetTestSupport.smallJob(jobId, perClass);
     return small.toBuilder()
         .setRecipe(small.getRecipe().toBuilder().setEpochs(epochs).setLeadEpochs(epochs).setBatchSize(8)
             .setEarlyStoppingPatience(100))
@@ -65,11 +70,23 @@ final class FaultJobsSupport {
     throw new AssertionError(job + ": no matching status within " + timeout);
   }
 
-  /** A training (or distilling) progress status in the middle of epoch {@code epoch}, with steps to spare. */
+  /**
+   * A training (or distilling) progress status in the middle of epoch {@code epoch}: past the first
+   * {@link #FIRST_POLL} steps (so the epoch's first offsets are committed as held back) and with steps to spare.
+   */
   static Predicate<JobStatus> midEpoch(JobStatus.State state, int epoch) {
     return s -> s.getState() == state && s.hasProgress() && s.getProgress().getEpoch() == epoch
-        && s.getProgress().getStepInEpoch() >= 1
-        && s.getProgress().getStepInEpoch() <= s.getProgress().getStepsInEpoch() / 2;
+        && s.getProgress().getStepInEpoch() >= FIRST_POLL
+        && s.getProgress().getStepInEpoch() <= s.getProgress().getStepsInEpoch() - 15;
+  }
+
+  /** Records a consumer takes per poll (max.poll.records): the offsets of a poll are committed after it. */
+  static final int FIRST_POLL = 20;
+
+  /** The status a replica publishes as it completes epoch {@code epoch}, just before it checkpoints. */
+  static Predicate<JobStatus> endOfEpoch(JobStatus.State state, int epoch) {
+    return s -> s.getState() == state && s.hasProgress() && s.getProgress().getEpoch() == epoch
+        && s.getProgress().getStepInEpoch() == s.getProgress().getStepsInEpoch();
   }
 
   /** The instance id of the replica that published {@code status} ("trainer/ID" → "ID"). */

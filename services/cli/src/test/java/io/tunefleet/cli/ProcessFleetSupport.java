@@ -101,13 +101,29 @@ final class ProcessFleetSupport implements AutoCloseable {
     return client;
   }
 
-  /** Starts {@code service} as a child JVM named {@code instanceId}; does not wait for it to join its group. */
+  /**
+   * One libtorch thread per child process, as a one-CPU limit per pod would give it: several processes on
+   * this 2-core host, each with a thread per core, make OpenMP's spinning threads fight for the cores and
+   * every replica crawl. The tests that compare weights run every trainer this same way.
+   */
+  static final List<String> ONE_CORE = List.of("-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1");
+
+  /** Starts {@code service} as a child JVM named {@code instanceId} (one core); does not wait for it to join its group. */
   ServiceProcess spawn(String service, String instanceId) {
+    return spawn(service, instanceId, ONE_CORE);
+  }
+
+  /**
+   * Starts {@code service} as a child JVM (1 GB heap, as in a container) with extra JVM options, e.g.
+   * {@code -Dai.djl.pytorch.num_threads=1} to give each of several replicas on one host its share of the cores.
+   */
+  ServiceProcess spawn(String service, String instanceId, List<String> jvmOptions) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx1g");
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-Dai.djl.offline=true");
+    cmd.addAll(jvmOptions);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(Fleet.class.getName());
@@ -252,8 +268,18 @@ final class ProcessFleetSupport implements AutoCloseable {
 
   @Override
   public void close() {
+    // SIGTERM first: a replica that leaves its group now spares the next test's replicas a wait for its
+    // session to time out (the groups are shared by every fleet on the broker)
+    processes.forEach(p -> p.process.destroy());
     for (ServiceProcess p : processes) {
-      p.kill();
+      try {
+        if (!p.process.waitFor(5, TimeUnit.SECONDS)) {
+          p.kill();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        p.kill();
+      }
     }
     if (client != null) {
       client.close();

@@ -129,6 +129,13 @@ final class AugmenterHandler implements RecordHandler {
     } catch (IOException | RuntimeException e) {
       fail(job, List.of(new FieldProblem("dataset", "cannot be read: " + e.getMessage())));
       return;
+    } catch (OutOfMemoryError e) {
+      // a dataset larger than this replica's heap (a few hundred KB of gzip can declare gigabytes): the failed
+      // allocation holds nothing, so the replica can go on. Left alone, the error would stop the consumer loop,
+      // and the request, replayed after every restart, would keep the augmenter down for every job.
+      fail(job, List.of(new FieldProblem("dataset", "too large to load into the data-augmenter's memory ("
+          + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB): " + e.getMessage())));
+      return;
     }
     ctx.status(job, JobStatus.State.ACCEPTED, String.format("accepted: %d training and %d validation images, %d classes, "
         + "%s; up to %d epochs", state.train.size(), state.validationSize, request.getNumClasses(),

@@ -1,0 +1,178 @@
+package io.tunefleet.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tunefleet.cli.ProcessFleetSupport.ServiceProcess;
+import io.tunefleet.common.testing.KafkaTestCluster;
+import io.tunefleet.proto.v1.Distillation;
+import io.tunefleet.proto.v1.JobStatus;
+import io.tunefleet.proto.v1.Phase;
+import io.tunefleet.proto.v1.TrainingRequest;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Trainer replicas really share the work: the same six jobs through a fleet with one trainer process and
+ * one with three (each job owned by one replica, ownership spread over the replicas), and a fleet whose
+ * trainers are scaled up and down while jobs run, losing and doubling no step. Prints jobs/minute.
+ */
+@Tag("integration")
+class ScaleOutIT {
+  static final int PARTITIONS = 3;
+  static final int JOBS = 6;
+  static KafkaTestCluster kafka;
+  static final Map<String, String> RESULTS = new TreeMap<>();
+
+  /** Each trainer process gets one libtorch thread (one core) in both fleets: a comparison of replicas, not threads. */
+  static final List<String> ONE_CORE = ProcessFleetSupport.ONE_CORE;
+
+  @BeforeAll
+  static void broker() {
+    kafka = ProcessFleetSupport.sharedBroker();
+  }
+
+  @AfterAll
+  static void report() {
+    RESULTS.forEach((k, v) -> System.out.println("scale-out | " + k + " | " + v));
+  }
+
+  /** Six job ids, two on each partition, so that three replicas can each own two. */
+  static List<String> jobIds(String prefix) {
+    Map<Integer, List<String>> byPartition = new TreeMap<>();
+    for (int i = 0; byPartition.values().stream().mapToInt(List::size).sum() < JOBS; i++) {
+      String id = prefix + "-" + i;
+      List<String> on = byPartition.computeIfAbsent(FaultJobsSupport.partitionOf(id, PARTITIONS), p -> new ArrayList<>());
+      if (on.size() < JOBS / PARTITIONS) {
+        on.add(id);
+      }
+    }
+    return byPartition.values().stream().flatMap(List::stream).toList();
+  }
+
+  /** A small teacher-only job: distillation, done by the one distiller, would only blur the trainers' share. */
+  static TrainingRequest job(String id) {
+    return FleetTestSupport.smallJob(id, 60).toBuilder().setDistillation(Distillation.newBuilder().setEnabled(false)).build();
+  }
+
+  @Test
+  void threeTrainersShareSixJobsEachOwnedByOneReplica(@TempDir Path oneRoot, @TempDir Path threeRoot) throws Exception {
+    double one = run(oneRoot, 1, "one");
+    double three = run(threeRoot, 3, "three");
+    RESULTS.put("speed-up 3 vs 1 trainer processes", String.format(Locale.ROOT, "%.2fx", three / one));
+  }
+
+  /** Runs the six jobs through a fleet with {@code trainers} trainer processes; returns jobs per minute. */
+  private static double run(Path blobRoot, int trainers, String name) throws Exception {
+    try (ProcessFleetSupport fleet = ProcessFleetSupport.create(kafka.bootstrapServers(), blobRoot, PARTITIONS)) {
+      String prefix = fleet.prefix() + "-trainer-";
+      Set<String> ids = new HashSet<>();
+      for (int i = 0; i < trainers; i++) {
+        ids.add(fleet.spawn("trainer", prefix + i, ONE_CORE).instanceId);
+      }
+      fleet.deploy("data-augmenter", "evaluator", "distiller");
+      fleet.awaitGroupMembers("trainer", prefix, ids, Duration.ofMinutes(2));
+      assertEquals(trainers, fleet.assignment("trainer").entrySet().stream()
+          .filter(e -> e.getKey().startsWith(prefix) && !e.getValue().isEmpty()).count(), "every replica owns partitions");
+      List<String> jobs = jobIds(name);
+      long start = System.nanoTime();
+      for (String id : jobs) {
+        fleet.client().submit(job(id));
+      }
+      for (String id : jobs) {
+        JobWatcher.Outcome o = new JobWatcher(fleet.client(), System.out).watch(id, Duration.ofMinutes(3));
+        assertTrue(o.succeeded(), id + ": " + o.lastStatus());
+      }
+      double minutes = (System.nanoTime() - start) / 60e9;
+      Map<String, List<String>> owners = new LinkedHashMap<>();
+      for (String id : jobs) {
+        JobEventsSupport events = JobEventsSupport.read(fleet.client(), id);
+        events.assertStepsAppliedExactlyOnce(Phase.TRAIN, 2);
+        events.assertOneVerdictPerCheckpoint();
+        List<String> o = events.ownersInOrder(JobStatus.State.TRAINING);
+        assertEquals(1, o.size(), id + " must be trained by one replica (no rebalance happened): " + o);
+        owners.put(id, o);
+      }
+      Set<String> used = new HashSet<>();
+      owners.values().forEach(used::addAll);
+      if (trainers > 1) {
+        assertTrue(used.size() >= 2, "the jobs must be spread over the replicas: " + owners);
+      }
+      double perMinute = jobs.size() / minutes;
+      RESULTS.put(trainers + " trainer process(es)", String.format(Locale.ROOT,
+          "%d jobs in %.1f s = %.1f jobs/min; jobs per replica %s", jobs.size(), minutes * 60, perMinute, countByOwner(owners)));
+      return perMinute;
+    }
+  }
+
+  @Test
+  void aReplicaAddedAndOneRemovedMidRunLoseAndDoubleNoStep(@TempDir Path blobRoot) throws Exception {
+    try (ProcessFleetSupport fleet = ProcessFleetSupport.create(kafka.bootstrapServers(), blobRoot, PARTITIONS)) {
+      String prefix = fleet.prefix() + "-trainer-";
+      ServiceProcess t0 = fleet.spawn("trainer", prefix + "0", ONE_CORE);
+      ServiceProcess t1 = fleet.spawn("trainer", prefix + "1", ONE_CORE);
+      fleet.deploy("data-augmenter", "evaluator", "distiller");
+      fleet.awaitGroupMembers("trainer", prefix, Set.of(t0.instanceId, t1.instanceId), Duration.ofMinutes(2));
+      FleetClient client = fleet.client();
+      List<String> jobs = jobIds("elastic");
+      for (String id : jobs) {
+        client.submit(FaultJobsSupport.faultJob(id, 2, 0, 60));
+      }
+      // scale up once the first job trains
+      FaultJobsSupport.awaitStatus(client, jobs.get(0), s -> s.getState() == JobStatus.State.TRAINING, Duration.ofMinutes(2));
+      ServiceProcess t2 = fleet.spawn("trainer", prefix + "2", ONE_CORE);
+      fleet.awaitGroupMembers("trainer", prefix, Set.of(t0.instanceId, t1.instanceId, t2.instanceId), Duration.ofMinutes(2));
+      int finishedAtScaleUp = finished(client, jobs);
+      // scale down: the replica that owns the first job leaves (SIGTERM), as `kubectl scale` would make it
+      Thread.sleep(2000);
+      int finishedAtScaleDown = finished(client, jobs);
+      Map<String, Set<org.apache.kafka.common.TopicPartition>> owned = fleet.assignment("trainer");
+      int p0 = FaultJobsSupport.partitionOf(jobs.get(0), PARTITIONS);
+      ServiceProcess leaving = List.of(t0, t1, t2).stream().filter(t -> owned.getOrDefault(t.instanceId, Set.of()).stream()
+          .anyMatch(tp -> tp.partition() == p0)).findFirst().orElse(t0);
+      leaving.terminate(Duration.ofSeconds(30));
+      assertTrue(finishedAtScaleDown < jobs.size(), "the replicas must change while jobs still run");
+
+      for (String id : jobs) {
+        JobWatcher.Outcome o = new JobWatcher(client, System.out).watch(id, Duration.ofMinutes(3));
+        assertTrue(o.succeeded(), id + ": " + o.lastStatus());
+      }
+      Map<String, List<String>> owners = new LinkedHashMap<>();
+      for (String id : jobs) {
+        JobEventsSupport events = JobEventsSupport.read(client, id);
+        events.assertStepsAppliedExactlyOnce(Phase.TRAIN, 2);
+        events.assertOneVerdictPerCheckpoint();
+        assertEquals(List.of(), events.deadLetters, id);
+        owners.put(id, events.ownersInOrder(JobStatus.State.TRAINING));
+      }
+      RESULTS.put("elastic (2 -> 3 -> 2 trainers)", String.format(Locale.ROOT,
+          "jobs finished when scaled up: %d, when scaled down: %d; owners per job in order: %s",
+          finishedAtScaleUp, finishedAtScaleDown, owners));
+    }
+  }
+
+  private static int finished(FleetClient client, List<String> jobs) throws Exception {
+    return (int) JobEventsSupport.allStatuses(client).stream()
+        .filter(s -> s.getState() == JobStatus.State.FINISHED && jobs.contains(s.getJobId()))
+        .map(JobStatus::getJobId).distinct().count();
+  }
+
+  private static Map<String, Integer> countByOwner(Map<String, List<String>> owners) {
+    Map<String, Integer> count = new TreeMap<>();
+    owners.values().forEach(o -> o.forEach(r -> count.merge(r.substring(r.lastIndexOf('-') + 1), 1, Integer::sum)));
+    return count;
+  }
+}
