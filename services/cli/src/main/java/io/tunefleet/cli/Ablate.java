@@ -55,6 +55,10 @@ final class Ablate implements Callable<Integer> {
   @Option(names = "--section", description = "recipe, longtail, distill or all (default ${DEFAULT-VALUE})")
   String section = "all";
 
+  @Option(names = "--distill-per-class", description = "Training images per class of the distillation section "
+      + "(default ${DEFAULT-VALUE}: the demo's data)")
+  int distillPerClass = 800;
+
   private Path datasets;
   private PathPolicy paths;
 
@@ -132,9 +136,9 @@ final class Ablate implements Callable<Integer> {
   }
 
   private void distill(ImageBatch test, Map<String, NDArray> base) throws Exception {
-    LabeledImages train = load("train", 800);
-    System.out.printf(Locale.ROOT, "### Distillation: the demo's data (%d training images), teacher fine-tuned %d epochs, "
-        + "student %d epochs%n%n", train.size(), 8, 6);
+    LabeledImages train = load("train", distillPerClass);
+    System.out.printf(Locale.ROOT, "### Distillation: %d training images (%d per class), teacher fine-tuned %d epochs, "
+        + "student %d epochs%n%n", train.size(), distillPerClass, 8, 6);
     System.out.println("| seed | teacher acc | teacher params | student (KD, T=3, α=0.7) acc | student (CE only) acc | student params | retention (KD) |");
     System.out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     double[] kd = new double[seeds];

@@ -44,7 +44,7 @@ final class Bench implements Callable<Integer> {
   Path request = Fleet.DEMO_REQUEST;
 
   @Option(names = "--epochs", description = "Epochs per run, the first one is warm-up (default ${DEFAULT-VALUE})")
-  int epochs = 4;
+  int epochs = 6;
 
   @Option(names = "--json", description = "Print one JSON object instead of a table")
   boolean json;
@@ -54,7 +54,9 @@ final class Bench implements Callable<Integer> {
     FleetConfig config = Fleet.config();
     TrainingRequest base = FleetClient.parseRequest(Files.readString(request, StandardCharsets.UTF_8));
     TrainingRequest job = base.toBuilder().setJobId("bench-" + System.currentTimeMillis() / 1000)
-        .setRecipe(base.getRecipe().toBuilder().setEpochs(epochs).setEarlyStoppingPatience(1000))
+        .setRecipe(base.getRecipe().toBuilder().setEpochs(epochs).setEarlyStoppingPatience(1000)
+            // the bare loop computes no gradient diagnostics: the same work on both sides
+            .setDiagnosticsEvery(0))
         .setDistillation(Distillation.newBuilder().setEnabled(false)).build();
     TrainingRequest resolved = RequestResolver.resolve(job, new PathPolicy(config.dataRoots()));
     BareResult bare1 = bareLoop(resolved, config);
