@@ -93,6 +93,8 @@ class ObservabilityIT {
     prometheus.await("per-partition consumer lag to be exported", left.isNegative() ? Duration.ofSeconds(1) : left,
         () -> prometheus.query("kafka_consumer_fetch_manager_records_lag{job=\"trainer\",topic=\"" + prefix + ".batches\"}")
             .isEmpty() ? null : true);
+    prometheus.await("both finished jobs to be counted", Duration.ofSeconds(15),
+        () -> prometheus.value("max(fleet_jobs{state=\"finished\"})") >= 2 ? true : null);
     prometheus.await("every alert rule to be evaluated", Duration.ofSeconds(10),
         () -> rules().stream().allMatch(r -> !r.getString("lastEvaluation", "").startsWith("0001")) ? true : null);
     exported.addAll(scrapeServices(ports));
@@ -105,7 +107,7 @@ class ObservabilityIT {
     assertTrue(outcome.succeeded(), "job " + jobId + " failed: " + outcome.lastStatus());
   }
 
-  /** The job of the brief: 5 Fashion-MNIST classes, 40 images each, 2 epochs of batch 16, 1 of distillation. */
+  /** The job of the brief: 5 Fashion-MNIST classes, 40 images each, 2 epochs of batch 16, 3 of distillation. */
   private static String smallRequest(String jobId) {
     Path fm = FleetTestSupport.datasets().resolve("fashion-mnist");
     return new JsonObject()
@@ -118,7 +120,8 @@ class ObservabilityIT {
         .put("baseModel", new JsonObject().put("architecture",
             new JsonObject().put("family", "resnet10").put("baseWidth", 16).put("stem", "small")))
         .put("recipe", new JsonObject().put("epochs", 2).put("batchSize", 16))
-        .put("distillation", new JsonObject().put("epochs", 1))
+        // three student epochs span several 1 s scrapes, so increase() over the distiller's steps is defined
+        .put("distillation", new JsonObject().put("epochs", 3))
         .encode();
   }
 

@@ -61,6 +61,8 @@ final class AugmenterHandler implements RecordHandler {
       return size() > 8;
     }
   };
+  /** Per job: the last epoch published and the last epoch evaluated (the lead gauge's inputs). */
+  private final Map<String, int[]> lead = new java.util.concurrent.ConcurrentHashMap<>();
   private final Counter images;
   private final Counter batches;
   private final Timer augmentTime;
@@ -193,6 +195,7 @@ final class AugmenterHandler implements RecordHandler {
     }
     Job state = job(jobId);
     TrainingRequest r = state.request;
+    leadOf(jobId)[1] = ev.getPhase() == Phase.TRAIN ? ev.getEpoch() : leadOf(jobId)[1];
     boolean lastPhase = ev.getPhase() == Phase.DISTILL || !r.getDistillation().getEnabled();
     if (ev.getVerdict() != Evaluation.Verdict.CONTINUE && lastPhase) {
       ctx.jobStates().forget(jobId);
@@ -270,6 +273,9 @@ final class AugmenterHandler implements RecordHandler {
       batches.increment();
     }
     ctx.producer().flush();
+    if (phase == Phase.TRAIN) {
+      leadOf(job)[0] = Math.max(leadOf(job)[0], epoch);
+    }
     blobs.put(JobPaths.epochDone(job, phase, epoch), Arrays.toString(new int[] {steps}).getBytes(StandardCharsets.UTF_8));
     LOG.info("{}: {} epoch {} published ({} batches)", job, phase, epoch, steps);
   }
@@ -287,6 +293,17 @@ final class AugmenterHandler implements RecordHandler {
     LOG.info("{}: curriculum epoch {}: {} of {} training images ({})", state.request.getJobId(), epoch, pool.length, n,
         scores == null ? "random subset: not scored yet" : "easiest by loss");
     return pool;
+  }
+
+  /** {published, evaluated} epochs of a job's TRAIN phase, with its gauge registered on first use. */
+  private int[] leadOf(String job) {
+    return lead.computeIfAbsent(job, j -> {
+      int[] v = {-1, -1};
+      Gauge.builder("fleet.augmenter.lead.epochs", v, a -> a[0] - a[1])
+          .description("Training epochs published beyond the last evaluated one (bounded by recipe.lead_epochs)")
+          .tag("job_id", j).register(ctx.registry());
+      return v;
+    });
   }
 
   private void fail(String job, List<FieldProblem> problems) {

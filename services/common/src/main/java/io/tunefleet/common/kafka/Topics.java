@@ -38,6 +38,23 @@ public final class Topics {
    * Creates the missing topics with {@code partitions} partitions each; existing ones are left alone but
    * must have the same count, or co-partitioning (one job on one partition number everywhere) breaks.
    */
+  /** Describes the topics, waiting out the moment after creation when the broker's metadata lags behind. */
+  private java.util.Map<String, org.apache.kafka.clients.admin.TopicDescription> describe(Admin admin)
+      throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try {
+        return admin.describeTopics(all()).allTopicNames().get(30, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)
+            || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(200);
+      }
+    }
+  }
+
   public void create(FleetConfig config) {
     int partitions = config.getInt(FleetConfig.PARTITIONS);
     short replication = (short) config.getInt(FleetConfig.REPLICATION);
@@ -56,7 +73,7 @@ public final class Topics {
           throw e;
         }
       }
-      admin.describeTopics(all()).allTopicNames().get(30, TimeUnit.SECONDS).forEach((name, d) -> {
+      describe(admin).forEach((name, d) -> {
         if (d.partitions().size() != partitions) {
           throw new IllegalStateException("topic " + name + " has " + d.partitions().size() + " partitions, the fleet is "
               + "configured for " + partitions + " (FLEET_PARTITIONS): job-keyed topics must be co-partitioned");

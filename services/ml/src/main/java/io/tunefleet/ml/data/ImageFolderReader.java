@@ -51,9 +51,11 @@ public final class ImageFolderReader {
         if (maxPerClass > 0 && taken >= maxPerClass) {
           break;
         }
-        if (!f.toRealPath().startsWith(realRoot)) {
+        Path real = f.toRealPath();
+        if (!real.startsWith(realRoot)) {
           // a symbolic link must not reach past the folder the allowed-roots check approved
-          problems.add(new FieldProblem("dataset.images", f + " links outside the dataset folder " + root));
+          problems.add(new FieldProblem("dataset.images", f + " links to " + real
+              + ", outside the allowed roots (the dataset folder " + root + ")"));
           continue;
         }
         String lower = f.getFileName().toString().toLowerCase(Locale.ROOT);
