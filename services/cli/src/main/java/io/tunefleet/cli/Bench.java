@@ -4,8 +4,8 @@ import ai.djl.Device;
 import io.tunefleet.common.config.FleetConfig;
 import io.tunefleet.ml.augment.Augmentation;
 import io.tunefleet.ml.augment.AugmentationPipeline;
-import io.tunefleet.ml.augment.ImageU8;
 import io.tunefleet.ml.data.DatasetLoader;
+import io.tunefleet.ml.data.EpochBatches;
 import io.tunefleet.ml.data.EpochSampler;
 import io.tunefleet.ml.data.ImageBatch;
 import io.tunefleet.ml.data.LabeledImages;
@@ -28,7 +28,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -101,18 +100,10 @@ final class Bench implements Callable<Integer> {
         }
         s.beginEpoch(e);
         int[] order = EpochSampler.order(train.labels(), r.getNumClasses(), e, rc.getSeed(), rc.getBalancedSampling());
-        int steps = Math.max(1, order.length / rc.getBatchSize());
-        for (int i = 0; i < steps; i++) {
-          int from = i * rc.getBatchSize();
-          int to = i == steps - 1 ? order.length : from + rc.getBatchSize();
-          List<ImageU8> imgs = new ArrayList<>();
-          int[] labels = new int[to - from];
-          for (int j = from; j < to; j++) {
-            imgs.add(aug.apply(train.images().get(order[j]), AugmentationPipeline.rngFor(rc.getSeed(), r.getJobId(), e, j)));
-            labels[j - from] = train.labels()[order[j]];
-          }
-          s.step(ImageBatch.of(imgs, labels, new int[to - from]));
-          images += to - from;
+        for (int i = 0; i < EpochBatches.steps(order.length, rc.getBatchSize()); i++) {
+          ImageBatch batch = EpochBatches.build(train, order, i, rc.getBatchSize(), aug, rc.getSeed(), r.getJobId(), e);
+          s.step(batch);
+          images += batch.size();
         }
       }
       return new BareResult(images / ((System.nanoTime() - start) / 1e9), perEpoch);

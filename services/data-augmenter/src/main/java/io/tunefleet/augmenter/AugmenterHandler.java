@@ -11,11 +11,11 @@ import io.tunefleet.common.kafka.RecordHandler;
 import io.tunefleet.common.service.ServiceContext;
 import io.tunefleet.ml.augment.Augmentation;
 import io.tunefleet.ml.augment.AugmentationPipeline;
-import io.tunefleet.ml.augment.ImageU8;
 import io.tunefleet.ml.data.BatchCodec;
 import io.tunefleet.ml.data.CurriculumSchedule;
 import io.tunefleet.ml.data.DifficultyScores;
 import io.tunefleet.ml.data.DatasetLoader;
+import io.tunefleet.ml.data.EpochBatches;
 import io.tunefleet.ml.data.EpochSampler;
 import io.tunefleet.ml.data.ImageBatch;
 import io.tunefleet.ml.data.LabeledImages;
@@ -33,7 +33,6 @@ import io.tunefleet.proto.v1.Phase;
 import io.tunefleet.proto.v1.TrainingRequest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -161,7 +160,7 @@ final class AugmenterHandler implements RecordHandler {
     if (writeBlobs) {
       requestRef = blobs.put(JobPaths.request(job), request.toByteArray());
       validationRef = blobs.put(JobPaths.validation(job), BatchCodec.encode(ImageBatch.of(data.subset(split.validation()))));
-      blobs.put("jobs/" + job + "/data/dataset.sha256", loaded.sha256().getBytes(StandardCharsets.UTF_8));
+      blobs.put(JobPaths.datasetSha256(job), loaded.sha256().getBytes(StandardCharsets.UTF_8));
     } else {
       requestRef = blobs.refOf(JobPaths.request(job));
       validationRef = blobs.refOf(JobPaths.validation(job));
@@ -240,28 +239,16 @@ final class AugmenterHandler implements RecordHandler {
       order[i] = pool[order[i]];
     }
     int batchSize = r.getRecipe().getBatchSize();
-    // a last batch of one image would break BatchNorm's batch statistics: fold it into the previous one
-    int steps = Math.max(1, order.length / batchSize);
+    int steps = EpochBatches.steps(order.length, batchSize);
     int epochs = phase == Phase.TRAIN ? r.getRecipe().getEpochs() : r.getDistillation().getEpochs();
     for (int s = 0; s < steps; s++) {
-      int from = s * batchSize;
-      int to = s == steps - 1 ? order.length : from + batchSize;
       Timer.Sample t = Timer.start();
-      List<ImageU8> imgs = new ArrayList<>(to - from);
-      int[] labels = new int[to - from];
-      int[] index = new int[to - from];
-      for (int i = from; i < to; i++) {
-        int pos = order[i];
-        imgs.add(state.augmentation.apply(state.train.images().get(pos),
-            AugmentationPipeline.rngFor(seed, job, epoch, i)));
-        labels[i - from] = state.train.labels()[pos];
-        index[i - from] = state.train.sourceIndex()[pos];
-      }
-      BlobRef ref = blobs.put(JobPaths.batch(job, phase, epoch, s), BatchCodec.encode(ImageBatch.of(imgs, labels, index)));
+      ImageBatch batch = EpochBatches.build(state.train, order, s, batchSize, state.augmentation, seed, job, epoch);
+      BlobRef ref = blobs.put(JobPaths.batch(job, phase, epoch, s), BatchCodec.encode(batch));
       t.stop(augmentTime);
       BatchRef.Builder b = BatchRef.newBuilder().setJobId(job).setPhase(phase).setEpoch(epoch).setIndexInEpoch(s)
           .setStepsInEpoch(steps).setEpochsPlanned(epochs).setBatch(ref).setRequest(state.requestRef)
-          .setValidation(state.validationRef).setSamples(to - from);
+          .setValidation(state.validationRef).setSamples(batch.size());
       if (teacher != null) {
         b.setTeacher(teacher);
       }
@@ -269,7 +256,7 @@ final class AugmenterHandler implements RecordHandler {
         b.setTrainSplit(state.trainSplitRef);
       }
       ctx.producer().send(ctx.topics().batches, job, b.build());
-      images.increment(to - from);
+      images.increment(batch.size());
       batches.increment();
     }
     ctx.producer().flush();

@@ -100,8 +100,8 @@ final class DistillerHandler implements RecordHandler, AutoCloseable {
           .setAccuracyRetention(teacher.getAccuracy() == 0 ? 0 : student.getAccuracy() / teacher.getAccuracy());
       compression.record(done.getCompressionRatio());
     }
-    String datasetSha = blobs.exists("jobs/" + job + "/data/dataset.sha256")
-        ? new String(blobs.read("jobs/" + job + "/data/dataset.sha256"), StandardCharsets.UTF_8) : "";
+    String datasetSha = blobs.exists(JobPaths.datasetSha256(job))
+        ? new String(blobs.read(JobPaths.datasetSha256(job)), StandardCharsets.UTF_8) : "";
     String base = !request.getBaseModel().getCheckpoint().isEmpty() ? request.getBaseModel().getCheckpoint()
         : !request.getBaseModel().getTorchscript().isEmpty() ? "TorchScript " + request.getBaseModel().getTorchscript()
         : "random initialisation (" + ResNets.name(request.getBaseModel().getArchitecture()) + ")";

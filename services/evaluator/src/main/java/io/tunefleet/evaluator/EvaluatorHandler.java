@@ -1,7 +1,6 @@
 package io.tunefleet.evaluator;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -52,8 +51,7 @@ final class EvaluatorHandler implements RecordHandler {
   EvaluatorHandler(ServiceContext ctx) {
     this.ctx = ctx;
     this.blobs = ctx.blobs();
-    this.device = Engine.getInstance().getGpuCount() > 0 && !ctx.config().get(io.tunefleet.common.config.FleetConfig.DEVICE).equals("cpu")
-        ? Device.gpu() : Device.cpu();
+    this.device = io.tunefleet.ml.train.Devices.choose(ctx.config().get(io.tunefleet.common.config.FleetConfig.DEVICE));
   }
 
   @Override

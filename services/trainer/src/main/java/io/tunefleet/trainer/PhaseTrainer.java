@@ -1,7 +1,6 @@
 package io.tunefleet.trainer;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -20,6 +19,7 @@ import io.tunefleet.ml.model.ModelFile;
 import io.tunefleet.ml.model.TorchScriptImport;
 import io.tunefleet.ml.recipe.PathPolicy;
 import io.tunefleet.ml.train.Classifier;
+import io.tunefleet.ml.train.Devices;
 import io.tunefleet.ml.recipe.SessionConfigs;
 import io.tunefleet.ml.train.GradientReport;
 import io.tunefleet.ml.train.StepResult;
@@ -75,7 +75,7 @@ public final class PhaseTrainer implements AutoCloseable {
   private final Map<String, Run> runs = new HashMap<>();
   private final Set<String> finished = new HashSet<>();
   private final MeterRegistry registry;
-  private final Map<String, JobGauges> gauges = new HashMap<>();
+  private final Map<String, JobGauges> gauges = new java.util.concurrent.ConcurrentHashMap<>();
   private final String metricPrefix;
 
   /** A job being trained on this replica. */
@@ -114,8 +114,12 @@ public final class PhaseTrainer implements AutoCloseable {
     }
   }
 
-  /** The per-job values exported as gauges. */
+  /** A job's meters: per-step timers and counters, and the values exported as gauges. */
   private static final class JobGauges {
+    Timer step;
+    Timer dataWait;
+    Counter steps;
+    Counter images;
     final AtomicReference<Double> loss = new AtomicReference<>(0.0);
     final AtomicReference<Double> accuracy = new AtomicReference<>(0.0);
     final AtomicReference<Double> epoch = new AtomicReference<>(0.0);
@@ -132,12 +136,7 @@ public final class PhaseTrainer implements AutoCloseable {
     this.registry = ctx.registry();
     this.paths = new PathPolicy(ctx.config().dataRoots());
     this.metricPrefix = phase == Phase.TRAIN ? "fleet.trainer" : "fleet.distiller";
-    String wanted = ctx.config().get(FleetConfig.DEVICE);
-    boolean gpu = Engine.getInstance().getGpuCount() > 0;
-    if (wanted.equals("gpu") && !gpu) {
-      throw new IllegalStateException("FLEET_DEVICE=gpu but no GPU is visible to libtorch");
-    }
-    this.device = gpu && !wanted.equals("cpu") ? Device.gpu() : Device.cpu();
+    this.device = Devices.choose(ctx.config().get(FleetConfig.DEVICE));
     LOG.info("{} trains on {}", phase, device);
   }
 
@@ -160,9 +159,10 @@ public final class PhaseTrainer implements AutoCloseable {
 
   /** A finished job's series stay for a while (dashboards, last scrapes), then go: tags must not pile up. */
   private void removeMetersLater(String job) {
-    CLEANUP.schedule(() -> registry.getMeters().stream()
-        .filter(m -> job.equals(m.getId().getTag("job_id")))
-        .forEach(registry::remove), METER_RETENTION.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    CLEANUP.schedule(() -> {
+      gauges.remove(job);
+      registry.getMeters().stream().filter(m -> job.equals(m.getId().getTag("job_id"))).forEach(registry::remove);
+    }, METER_RETENTION.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   public void onBatch(ConsumerRecord<String, byte[]> record, BatchRef ref, RecordContext context) throws IOException {
@@ -209,11 +209,10 @@ public final class PhaseTrainer implements AutoCloseable {
       run.session.beginEpoch(run.epoch);
       run.resetEpochStats();
     }
-    Tags tags = Tags.of("job_id", job);
+    JobGauges meters = gauges.computeIfAbsent(job, this::registerGauges);
     if (run.lastStepEnd > 0) {
       // from the end of the previous step until this batch is read, verified and decoded
-      Timer.builder(metricPrefix + ".data.wait").description("Time a step waited for its batch").tags(tags)
-          .register(registry).record(batchReady - run.lastStepEnd, java.util.concurrent.TimeUnit.NANOSECONDS);
+      meters.dataWait.record(batchReady - run.lastStepEnd, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
     Run current = run;
     StepResult step;
@@ -233,12 +232,10 @@ public final class PhaseTrainer implements AutoCloseable {
     run.correct += step.correct();
     run.samples += step.samples();
     run.computeNanos += step.nanos();
-    Timer.builder(metricPrefix + ".step").description("Compute time of one optimizer step").tags(tags)
-        .register(registry).record(step.nanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
-    Counter.builder(metricPrefix + ".steps").description("Optimizer steps applied").tags(tags).register(registry).increment();
-    Counter.builder(metricPrefix + ".images").description("Images trained on").tags(tags).register(registry)
-        .increment(step.samples());
-    updateGauges(run, step, ref);
+    meters.step.record(step.nanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+    meters.steps.increment();
+    meters.images.increment(step.samples());
+    updateGauges(meters, run, step, ref);
     if (step.gradients() != null) {
       recordDiagnostics(run, step.gradients());
     }
@@ -254,8 +251,7 @@ public final class PhaseTrainer implements AutoCloseable {
     }
   }
 
-  private void updateGauges(Run run, StepResult step, BatchRef ref) {
-    JobGauges g = gauges.computeIfAbsent(run.job, j -> registerGauges(j));
+  private void updateGauges(JobGauges g, Run run, StepResult step, BatchRef ref) {
     g.loss.set((double) step.loss());
     g.accuracy.set(step.accuracy());
     g.epoch.set((double) ref.getEpoch() + (double) run.next / ref.getStepsInEpoch());
@@ -298,6 +294,12 @@ public final class PhaseTrainer implements AutoCloseable {
   private JobGauges registerGauges(String job) {
     JobGauges g = new JobGauges();
     Tags tags = Tags.of("job_id", job);
+    g.step = Timer.builder(metricPrefix + ".step").description("Compute time of one optimizer step").tags(tags)
+        .register(registry);
+    g.dataWait = Timer.builder(metricPrefix + ".data.wait").description("Time a step waited for its batch").tags(tags)
+        .register(registry);
+    g.steps = Counter.builder(metricPrefix + ".steps").description("Optimizer steps applied").tags(tags).register(registry);
+    g.images = Counter.builder(metricPrefix + ".images").description("Images trained on").tags(tags).register(registry);
     Gauge.builder(metricPrefix + ".loss", g.loss, AtomicReference::get).description("Training loss of the last step").tags(tags).register(registry);
     Gauge.builder(metricPrefix + ".accuracy", g.accuracy, AtomicReference::get).description("Training accuracy of the last batch").tags(tags).register(registry);
     Gauge.builder(metricPrefix + ".epoch", g.epoch, AtomicReference::get).description("Epoch progress (fractional)").tags(tags).register(registry);

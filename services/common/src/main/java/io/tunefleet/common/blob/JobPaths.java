@@ -31,6 +31,11 @@ public final class JobPaths {
     return "jobs/" + job + "/data/validation.batch";
   }
 
+  /** The sha256 over the dataset's files (lineage of the finished models). */
+  public static String datasetSha256(String job) {
+    return "jobs/" + job + "/data/dataset.sha256";
+  }
+
   /** The unaugmented training split (curriculum difficulty is scored on it). */
   public static String trainSplit(String job) {
     return "jobs/" + job + "/data/train.batch";

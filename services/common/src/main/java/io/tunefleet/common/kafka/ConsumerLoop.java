@@ -107,12 +107,7 @@ public final class ConsumerLoop implements AutoCloseable {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
           commit(partitions);
-          handler.onRevoked(partitions);
-          for (TopicPartition tp : partitions) {
-            processed.remove(tp);
-            deferred.remove(tp);
-            committed.remove(tp);
-          }
+          forget(partitions);
         }
 
         @Override
@@ -123,12 +118,7 @@ public final class ConsumerLoop implements AutoCloseable {
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
-          handler.onRevoked(partitions);
-          for (TopicPartition tp : partitions) {
-            processed.remove(tp);
-            deferred.remove(tp);
-            committed.remove(tp);
-          }
+          forget(partitions);
         }
       });
       while (running.get()) {
@@ -172,6 +162,16 @@ public final class ConsumerLoop implements AutoCloseable {
       metrics.close();
       metricsScheduler.shutdownNow();
       stopped.countDown();
+    }
+  }
+
+  /** Partitions gone to another member: the handler drops their jobs, the loop their offsets. */
+  private void forget(Collection<TopicPartition> partitions) {
+    handler.onRevoked(partitions);
+    for (TopicPartition tp : partitions) {
+      processed.remove(tp);
+      deferred.remove(tp);
+      committed.remove(tp);
     }
   }
 

@@ -3,7 +3,7 @@ package io.tunefleet.ml.train;
 import ai.djl.Device;
 import io.tunefleet.ml.augment.Augmentation;
 import io.tunefleet.ml.augment.AugmentationPipeline;
-import io.tunefleet.ml.augment.ImageU8;
+import io.tunefleet.ml.data.EpochBatches;
 import io.tunefleet.ml.data.EpochSampler;
 import io.tunefleet.ml.data.ImageBatch;
 import io.tunefleet.ml.data.LabeledImages;
@@ -12,8 +12,6 @@ import io.tunefleet.proto.v1.Architecture;
 import io.tunefleet.proto.v1.ModelManifest;
 import io.tunefleet.proto.v1.TrainingRequest;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * A resolved request's training, run in one process without Kafka or a blob store — the same sampling,
@@ -60,17 +58,8 @@ public final class LocalRun {
     for (; e < epochs; e++) {
       s.beginEpoch(e);
       int[] order = EpochSampler.order(train.labels(), r.getNumClasses(), e, seed, rc.getBalancedSampling());
-      int steps = Math.max(1, order.length / rc.getBatchSize());
-      for (int i = 0; i < steps; i++) {
-        int from = i * rc.getBatchSize();
-        int to = i == steps - 1 ? order.length : from + rc.getBatchSize();
-        List<ImageU8> imgs = new ArrayList<>(to - from);
-        int[] labels = new int[to - from];
-        for (int j = from; j < to; j++) {
-          imgs.add(aug.apply(train.images().get(order[j]), AugmentationPipeline.rngFor(seed, r.getJobId(), e, j)));
-          labels[j - from] = train.labels()[order[j]];
-        }
-        ImageBatch batch = ImageBatch.of(imgs, labels, new int[to - from]);
+      for (int i = 0; i < EpochBatches.steps(order.length, rc.getBatchSize()); i++) {
+        ImageBatch batch = EpochBatches.build(train, order, i, rc.getBatchSize(), aug, seed, r.getJobId(), e);
         if (teacher == null) {
           s.step(batch);
         } else {
