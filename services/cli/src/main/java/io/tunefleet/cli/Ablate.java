@@ -59,6 +59,10 @@ final class Ablate implements Callable<Integer> {
       + "(default ${DEFAULT-VALUE}: the demo's data)")
   int distillPerClass = 800;
 
+  @Option(names = "--rows", description = "Only the rows of the recipe and long-tail tables whose configuration "
+      + "contains this text (default: all)")
+  String onlyRows = "";
+
   private Path datasets;
   private PathPolicy paths;
 
@@ -99,6 +103,10 @@ final class Ablate implements Callable<Integer> {
     rows.put("full fine-tuning, single learning rate 0.05", b -> b.setRecipe(b.getRecipe().toBuilder().setLrBackbone(0.05)
         .setUnfreeze(UnfreezeSchedule.newBuilder().setEpochsPerStage(0))));
     rows.put("progressive unfreezing (1 stage / epoch; backbone lr 0.01, head 0.05)", b -> b);
+    rows.put("progressive unfreezing on a macro-F1 plateau (patience 1)", b -> b.setRecipe(b.getRecipe().toBuilder()
+        .setUnfreeze(UnfreezeSchedule.newBuilder().setEpochsPerStage(0).setPlateauPatience(1))));
+    rows.put("progressive unfreezing on a macro-F1 plateau (patience 2)", b -> b.setRecipe(b.getRecipe().toBuilder()
+        .setUnfreeze(UnfreezeSchedule.newBuilder().setEpochsPerStage(0).setPlateauPatience(2))));
     rows.put("progressive unfreezing (2 stages every 2 epochs)", b -> b.setRecipe(b.getRecipe().toBuilder()
         .setUnfreeze(UnfreezeSchedule.newBuilder().setEpochsPerStage(2).setStagesPerStep(2))));
     rows.put("progressive, no label smoothing", b -> b.setRecipe(b.getRecipe().toBuilder().setLabelSmoothing(0)));
@@ -161,11 +169,14 @@ final class Ablate implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "| mean | | | %s | %s | | %s |%n%n", pm(kd), pm(ce), pm(ret));
   }
 
-  private void table(Map<String, UnaryOperator<TrainingRequest.Builder>> rows, LabeledImages train, ImageBatch test,
-      Map<String, NDArray> base) throws Exception {
+  private void table(Map<String, UnaryOperator<TrainingRequest.Builder>> configurations, LabeledImages train,
+      ImageBatch test, Map<String, NDArray> base) throws Exception {
     System.out.println("| configuration | accuracy | macro-F1 | best epoch (mean) |");
     System.out.println("| --- | ---: | ---: | ---: |");
-    for (Map.Entry<String, UnaryOperator<TrainingRequest.Builder>> row : rows.entrySet()) {
+    for (Map.Entry<String, UnaryOperator<TrainingRequest.Builder>> row : configurations.entrySet()) {
+      if (!row.getKey().contains(onlyRows)) {
+        continue;
+      }
       double[] acc = new double[seeds];
       double[] f1 = new double[seeds];
       double epochSum = 0;

@@ -86,9 +86,9 @@ class FleetEndToEndIT {
                      "classNames": ["Trouser", "Dress", "Sandal", "Sneaker", "Ankle boot"], "maxPerClass": 50},
          "baseModel": {"checkpoint": "%1$s/models/fmnist-even-resnet10-w16.model",
                        "architecture": {"head": {"kind": "MLP", "hidden": 32, "dropout": 0.3}}},
-         "recipe": {"epochs": 3, "batchSize": 32, "lrHead": 0.05, "lrBackbone": 0.005, "lrStages": {"stem": 0.001},
+         "recipe": {"epochs": 4, "leadEpochs": 1, "batchSize": 32, "lrHead": 0.05, "lrBackbone": 0.005, "lrStages": {"stem": 0.001},
                     "labelSmoothing": 0.1, "balancedSampling": true, "warmupEpochs": 1, "diagnosticsEvery": 2,
-                    "unfreeze": {"epochsPerStage": 1, "stagesPerStep": 2},
+                    "unfreeze": {"plateauPatience": 1, "plateauMinDelta": 1.0, "stagesPerStep": 2},
                     "curriculum": {"enabled": true, "startFraction": 0.5, "stepFraction": 0.25, "everyEpochs": 1},
                     "augmentations": [{"op": "horizontal_flip", "p": 0.5},
                                       {"op": "one_of", "p": 0.3, "children": [{"op": "blur"}, {"op": "median_blur"}]},
@@ -114,8 +114,10 @@ class FleetEndToEndIT {
         checkpoints.add(c);
       }
     }
-    assertEquals(java.util.List.of(0, 2, 4), checkpoints.stream().map(io.tunefleet.proto.v1.Checkpoint::getUnfreezeStage).toList());
-    var last = checkpoints.get(2);
+    // plateau-driven unfreezing: no epoch can beat the reference by more than 1.0, so every verdict from the
+    // second on unfreezes two more stages for the epoch after it (lead 1)
+    assertEquals(java.util.List.of(0, 0, 2, 4), checkpoints.stream().map(io.tunefleet.proto.v1.Checkpoint::getUnfreezeStage).toList());
+    var last = checkpoints.get(3);
     assertTrue(last.getLearningRatesOrThrow("head") > last.getLearningRatesOrThrow("layer4"));
     assertTrue(last.getLearningRatesOrThrow("layer4") > last.getLearningRatesOrThrow("stem"));
     assertEquals(java.util.Set.of("layer1.0", "layer2.0", "layer3.0", "layer4.0"), last.getDiagnostics().getResidualRatioMap().keySet());
@@ -123,24 +125,32 @@ class FleetEndToEndIT {
     assertTrue(last.getDiagnostics().getHeadBackboneRatio() > 0);
     // every verdict points at its confusion matrix, the final one at the t-SNE plot
     var verdicts = client.readAll("e2e-recipe", java.util.List.of(client.topics().evaluations));
-    var lastTrain = verdicts.stream().map(r -> {
+    var trainVerdicts = verdicts.stream().map(r -> {
       try {
         return io.tunefleet.proto.v1.Evaluation.parseFrom(r.value());
       } catch (Exception e) {
         throw new IllegalStateException(e);
       }
-    }).filter(e -> e.getPhase() == io.tunefleet.proto.v1.Phase.TRAIN).reduce((a, b) -> b).orElseThrow();
+    }).filter(e -> e.getPhase() == io.tunefleet.proto.v1.Phase.TRAIN).toList();
+    for (int e = 0; e + 1 < trainVerdicts.size(); e++) {
+      // the verdict on epoch e decided the stage that epoch e + 1 trained at
+      assertEquals(trainVerdicts.get(e).getNextUnfreezeStage(), checkpoints.get(e + 1).getUnfreezeStage(), "epoch " + (e + 1));
+      assertEquals(checkpoints.get(e).getUnfreezeStage(), trainVerdicts.get(e).getUnfreezeStage());
+    }
+    assertEquals(java.util.List.of(0, 1, 2, 3), trainVerdicts.stream().map(io.tunefleet.proto.v1.Evaluation::getPlateauEpochs).toList());
+    var lastTrain = trainVerdicts.get(trainVerdicts.size() - 1);
     assertTrue(blobs.get(lastTrain.getConfusionPng()).length > 0);
     assertTrue(blobs.get(lastTrain.getTsnePng()).length > 0);
-    // curriculum: 225 training images, batches of 32; 50%, 75%, then all of them
+    // curriculum: 225 training images, batches of 32; 50%, 75%, then all of them; every batch carries its stage
     java.util.Map<Integer, Integer> steps = new java.util.TreeMap<>();
     for (var r : client.readAll("e2e-recipe", java.util.List.of(client.topics().batches))) {
       var b = io.tunefleet.proto.v1.BatchRef.parseFrom(r.value());
       if (b.getPhase() == io.tunefleet.proto.v1.Phase.TRAIN) {
         steps.put(b.getEpoch(), b.getStepsInEpoch());
+        assertEquals(checkpoints.get(b.getEpoch()).getUnfreezeStage(), b.getUnfreezeStage());
       }
     }
-    assertEquals(java.util.Map.of(0, 3, 1, 5, 2, 7), steps);
+    assertEquals(java.util.Map.of(0, 3, 1, 5, 2, 7, 3, 7), steps);
     assertEquals(225 * 4, io.tunefleet.ml.data.DifficultyScores.decode(blobs.get(lastTrain.getDifficulty())).length * 4);
   }
 

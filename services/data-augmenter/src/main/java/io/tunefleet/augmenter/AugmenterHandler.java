@@ -142,7 +142,7 @@ final class AugmenterHandler implements RecordHandler {
         + "%s; up to %d epochs", state.train.size(), state.validationSize, request.getNumClasses(),
         io.tunefleet.ml.model.ResNets.name(request.getBaseModel().getArchitecture()), request.getRecipe().getEpochs()));
     for (int e = 0; e < Math.min(request.getRecipe().getLeadEpochs(), request.getRecipe().getEpochs()); e++) {
-      produceEpoch(state, Phase.TRAIN, e, null, null);
+      produceEpoch(state, Phase.TRAIN, e, null, null, 0);
     }
     blobs.put(JobPaths.accepted(job), "accepted\n".getBytes(StandardCharsets.UTF_8));
   }
@@ -203,17 +203,18 @@ final class AugmenterHandler implements RecordHandler {
       if (ev.getVerdict() == Evaluation.Verdict.CONTINUE) {
         int next = ev.getEpoch() + r.getRecipe().getLeadEpochs();
         if (next < r.getRecipe().getEpochs()) {
-          produceEpoch(state, Phase.TRAIN, next, null, ev.hasDifficulty() ? ev.getDifficulty() : null);
+          produceEpoch(state, Phase.TRAIN, next, null, ev.hasDifficulty() ? ev.getDifficulty() : null,
+              ev.getNextUnfreezeStage());
         }
       } else if (r.getDistillation().getEnabled()) {
         for (int e = 0; e < Math.min(r.getRecipe().getLeadEpochs(), r.getDistillation().getEpochs()); e++) {
-          produceEpoch(state, Phase.DISTILL, e, ev.getBestCheckpoint(), null);
+          produceEpoch(state, Phase.DISTILL, e, ev.getBestCheckpoint(), null, 0);
         }
       }
     } else if (ev.getPhase() == Phase.DISTILL && ev.getVerdict() == Evaluation.Verdict.CONTINUE) {
       int next = ev.getEpoch() + r.getRecipe().getLeadEpochs();
       if (next < r.getDistillation().getEpochs()) {
-        produceEpoch(state, Phase.DISTILL, next, ev.getTeacher(), null);
+        produceEpoch(state, Phase.DISTILL, next, ev.getTeacher(), null, 0);
       }
     }
   }
@@ -221,9 +222,12 @@ final class AugmenterHandler implements RecordHandler {
   /**
    * Augments, writes and publishes every batch of one epoch, unless it was already published. With a
    * curriculum (TRAIN phase), the epoch draws from the easiest part of the split by {@code difficulty}.
+   * With plateau-driven unfreezing, the batches carry {@code unfreezeStage}, the evaluator's decision.
    */
-  private void produceEpoch(Job state, Phase phase, int epoch, BlobRef teacher, BlobRef difficulty) throws IOException {
+  private void produceEpoch(Job state, Phase phase, int epoch, BlobRef teacher, BlobRef difficulty, int unfreezeStage)
+      throws IOException {
     TrainingRequest r = state.request;
+    boolean stamp = phase == Phase.TRAIN && r.getRecipe().getUnfreeze().getPlateauPatience() > 0;
     String job = r.getJobId();
     if (blobs.exists(JobPaths.epochDone(job, phase, epoch))) {
       return;
@@ -255,6 +259,9 @@ final class AugmenterHandler implements RecordHandler {
       if (state.trainSplitRef != null) {
         b.setTrainSplit(state.trainSplitRef);
       }
+      if (stamp) {
+        b.setUnfreezeStage(unfreezeStage);
+      }
       ctx.producer().send(ctx.topics().batches, job, b.build());
       images.increment(batch.size());
       batches.increment();
@@ -264,7 +271,7 @@ final class AugmenterHandler implements RecordHandler {
       leadOf(job)[0] = Math.max(leadOf(job)[0], epoch);
     }
     blobs.put(JobPaths.epochDone(job, phase, epoch), Arrays.toString(new int[] {steps}).getBytes(StandardCharsets.UTF_8));
-    LOG.info("{}: {} epoch {} published ({} batches)", job, phase, epoch, steps);
+    LOG.info("{}: {} epoch {} published ({} batches{})", job, phase, epoch, steps, stamp ? ", unfreeze stage " + unfreezeStage : "");
   }
 
   /** Positions of the training split the epoch draws from: all, or the curriculum's easiest fraction. */

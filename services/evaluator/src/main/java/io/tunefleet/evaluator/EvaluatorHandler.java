@@ -12,9 +12,11 @@ import io.tunefleet.common.service.ServiceContext;
 import io.tunefleet.ml.data.BatchCodec;
 import io.tunefleet.ml.data.ImageBatch;
 import io.tunefleet.ml.metrics.ConfusionMatrix;
+import io.tunefleet.ml.recipe.SessionConfigs;
 import io.tunefleet.ml.report.Plots;
 import io.tunefleet.ml.report.Tsne;
 import io.tunefleet.ml.train.Classifier;
+import io.tunefleet.ml.train.UnfreezeSchedule;
 import io.tunefleet.proto.v1.Checkpoint;
 import io.tunefleet.proto.v1.Evaluation;
 import io.tunefleet.proto.v1.Metrics;
@@ -88,8 +90,14 @@ final class EvaluatorHandler implements RecordHandler {
     }
     boolean improved = last == null || metrics.getMacroF1() > last.getBestMetrics().getMacroF1();
     int stale = improved ? 0 : last.getEpochsWithoutImprovement() + 1;
+    int patience = request.getRecipe().getEarlyStoppingPatience();
+    UnfreezeSchedule unfreeze = SessionConfigs.unfreeze(request);
+    UnfreezeSchedule.PlateauState plateau = c.getPhase() == Phase.TRAIN && unfreeze.plateauDriven()
+        ? unfreeze.afterEvaluation(last == null ? null : plateauState(last), c.getUnfreezeStage(), metrics.getMacroF1())
+        : null;
+    boolean mayStop = plateau == null || unfreeze.mayStopEarly(plateau, patience);
     Evaluation.Verdict verdict = c.getEpoch() + 1 >= c.getEpochsPlanned() ? Evaluation.Verdict.COMPLETE
-        : stale >= request.getRecipe().getEarlyStoppingPatience() ? Evaluation.Verdict.STOP_EARLY
+        : stale >= patience && mayStop ? Evaluation.Verdict.STOP_EARLY
         : Evaluation.Verdict.CONTINUE;
     double seconds = (System.nanoTime() - start) / 1e9;
     Evaluation.Builder e = Evaluation.newBuilder().setJobId(job).setPhase(c.getPhase()).setEpoch(c.getEpoch())
@@ -102,6 +110,15 @@ final class EvaluatorHandler implements RecordHandler {
     } else {
       e.setBestEpoch(last.getBestEpoch()).setBestMetrics(last.getBestMetrics()).setBestCheckpoint(last.getBestCheckpoint())
           .setArchitecture(last.getArchitecture()).setParameterCount(last.getParameterCount());
+    }
+    if (plateau != null) {
+      e.setUnfreezeStage(plateau.epochStage()).setEpochsAtStage(plateau.epochsAtStage())
+          .setPlateauEpochs(plateau.plateauEpochs()).setPlateauReference(plateau.reference())
+          .setNextUnfreezeStage(plateau.nextStage());
+      if (plateau.nextStage() != plateau.epochStage()) {
+        LOG.info("{}: macro-F1 plateaued at stage {} ({} epochs without a gain): epoch {} trains at stage {}", job,
+            plateau.epochStage(), plateau.plateauEpochs(), c.getEpoch() + request.getRecipe().getLeadEpochs(), plateau.nextStage());
+      }
     }
     if (c.getPhase() == Phase.DISTILL) {
       Evaluation teacher = last(job, Phase.TRAIN);
@@ -184,6 +201,11 @@ final class EvaluatorHandler implements RecordHandler {
       validationCache.put(c.getValidation().getSha256(), cached);
     }
     return cached;
+  }
+
+  private static UnfreezeSchedule.PlateauState plateauState(Evaluation ev) {
+    return new UnfreezeSchedule.PlateauState(ev.getUnfreezeStage(), ev.getEpochsAtStage(), ev.getPlateauEpochs(),
+        ev.getPlateauReference(), ev.getNextUnfreezeStage());
   }
 
   private Evaluation last(String job, Phase phase) throws IOException {

@@ -206,7 +206,11 @@ public final class PhaseTrainer implements AutoCloseable {
     }
     long batchReady = System.nanoTime();
     if (run.next == 0) {
-      run.session.beginEpoch(run.epoch);
+      if (ref.hasUnfreezeStage()) {
+        run.session.beginEpoch(run.epoch, ref.getUnfreezeStage());
+      } else {
+        run.session.beginEpoch(run.epoch);
+      }
       run.resetEpochStats();
     }
     JobGauges meters = gauges.computeIfAbsent(job, this::registerGauges);

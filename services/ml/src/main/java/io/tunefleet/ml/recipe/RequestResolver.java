@@ -173,6 +173,14 @@ public final class RequestResolver {
     ub.setEpochsPerStage(intIn(problems, "recipe.unfreeze.epochs_per_stage",
         u.hasEpochsPerStage() ? u.getEpochsPerStage() : 0, 0, 1000));
     ub.setStagesPerStep(intIn(problems, "recipe.unfreeze.stages_per_step", u.hasStagesPerStep() ? u.getStagesPerStep() : 1, 1, 5));
+    ub.setPlateauPatience(intIn(problems, "recipe.unfreeze.plateau_patience",
+        u.hasPlateauPatience() ? u.getPlateauPatience() : 0, 0, 1000));
+    ub.setPlateauMinDelta(rangeCc(problems, "recipe.unfreeze.plateau_min_delta",
+        u.hasPlateauMinDelta() ? u.getPlateauMinDelta() : 0, 0, 1));
+    if (ub.getEpochsPerStage() > 0 && ub.getPlateauPatience() > 0) {
+      problems.add(new FieldProblem("recipe.unfreeze.plateau_patience", "unfreezing follows epochs_per_stage ("
+          + ub.getEpochsPerStage() + ") or plateau_patience (" + ub.getPlateauPatience() + "), not both: set one to 0"));
+    }
     rb.setUnfreeze(ub);
     rb.setSeed(rc.hasSeed() ? rc.getSeed() : 42);
     rb.setLeadEpochs(intIn(problems, "recipe.lead_epochs", rc.hasLeadEpochs() ? rc.getLeadEpochs() : 2, 1, 10));

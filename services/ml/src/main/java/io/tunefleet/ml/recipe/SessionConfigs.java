@@ -17,13 +17,18 @@ public final class SessionConfigs {
 
   public static TrainingSession.Config teacher(TrainingRequest r) {
     Recipe rc = r.getRecipe();
-    var u = rc.getUnfreeze();
     Map<String, Float> stageLr = new LinkedHashMap<>();
     rc.getLrStagesMap().forEach((stage, lr) -> stageLr.put(stage, lr.floatValue()));
     return new TrainingSession.Config((float) rc.getLrHead(), (float) rc.getLrBackbone(), stageLr,
         (float) rc.getMomentum(), (float) rc.getWeightDecay(), new LabelSmoothingLoss((float) rc.getLabelSmoothing()),
-        new UnfreezeSchedule(u.getStagesList(), u.getEpochsPerStage(), u.getStagesPerStep()),
-        schedule(rc, rc.getEpochs()));
+        unfreeze(r), schedule(rc, rc.getEpochs()));
+  }
+
+  /** The teacher's unfreezing schedule (of a resolved request). */
+  public static UnfreezeSchedule unfreeze(TrainingRequest r) {
+    var u = r.getRecipe().getUnfreeze();
+    return new UnfreezeSchedule(u.getStagesList(), u.getEpochsPerStage(), u.getStagesPerStep(), u.getPlateauPatience(),
+        u.getPlateauMinDelta());
   }
 
   /** The student trains everything from the start, at the distillation learning rate, with the KD loss. */

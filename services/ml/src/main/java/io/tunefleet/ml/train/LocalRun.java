@@ -32,7 +32,7 @@ public final class LocalRun {
       if (baseWeights != null) {
         s.initBackboneFrom(baseWeights, baseIsTorchScript);
       }
-      return run(s, r, train, validation, r.getRecipe().getEpochs(), null, 0);
+      return run(s, r, train, validation, r.getRecipe().getEpochs(), null, 0, io.tunefleet.ml.recipe.SessionConfigs.unfreeze(r));
     }
   }
 
@@ -42,21 +42,29 @@ public final class LocalRun {
     Architecture student = r.getDistillation().getStudent();
     try (TrainingSession s = TrainingSession.create(student, train.height(), io.tunefleet.ml.recipe.SessionConfigs.student(r),
         Device.cpu(), r.getRecipe().getSeed() + 1); Classifier teacher = Classifier.load(teacherModel, train.height(), Device.cpu())) {
-      return run(s, r, train, validation, r.getDistillation().getEpochs(), teacher, 1_000_003L);
+      return run(s, r, train, validation, r.getDistillation().getEpochs(), teacher, 1_000_003L,
+          UnfreezeSchedule.everythingTrainable());
     }
   }
 
   private static Result run(TrainingSession s, TrainingRequest r, LabeledImages train, ImageBatch validation, int epochs,
-      Classifier teacher, long seedOffset) throws IOException {
+      Classifier teacher, long seedOffset, UnfreezeSchedule unfreeze) throws IOException {
     var rc = r.getRecipe();
     long seed = rc.getSeed() + seedOffset;
     Augmentation aug = AugmentationPipeline.fromSpec(rc.getAugmentationsList());
     double bestF1 = -1;
     Result best = null;
     int stale = 0;
+    // plateau-driven unfreezing as in the fleet: the verdict on epoch e decides the stage of epoch e + lead
+    int[] stages = new int[epochs];
+    UnfreezeSchedule.PlateauState plateau = null;
     int e = 0;
     for (; e < epochs; e++) {
-      s.beginEpoch(e);
+      if (unfreeze.plateauDriven()) {
+        s.beginEpoch(e, stages[e]);
+      } else {
+        s.beginEpoch(e);
+      }
       int[] order = EpochSampler.order(train.labels(), r.getNumClasses(), e, seed, rc.getBalancedSampling());
       for (int i = 0; i < EpochBatches.steps(order.length, rc.getBatchSize()); i++) {
         ImageBatch batch = EpochBatches.build(train, order, i, rc.getBatchSize(), aug, seed, r.getJobId(), e);
@@ -71,11 +79,18 @@ public final class LocalRun {
       try (Classifier c = Classifier.load(model, train.height(), Device.cpu())) {
         cm = c.evaluate(validation, 256);
       }
+      if (unfreeze.plateauDriven()) {
+        plateau = unfreeze.afterEvaluation(plateau, stages[e], cm.macroF1());
+        if (e + rc.getLeadEpochs() < epochs) {
+          stages[e + rc.getLeadEpochs()] = plateau.nextStage();
+        }
+      }
       if (cm.macroF1() > bestF1) {
         bestF1 = cm.macroF1();
         best = new Result(e, cm.accuracy(), cm.macroF1(), 0, s.parameterCount(), model);
         stale = 0;
-      } else if (++stale >= rc.getEarlyStoppingPatience()) {
+      } else if (++stale >= rc.getEarlyStoppingPatience()
+          && (plateau == null || unfreeze.mayStopEarly(plateau, rc.getEarlyStoppingPatience()))) {
         e++;
         break;
       }

@@ -57,6 +57,7 @@ public final class TrainingSession implements AutoCloseable {
   private final Map<String, Parameter> named;
   private final Map<String, LayerwiseSgd.Group> groupOf = new LinkedHashMap<>();
   private int epoch = -1;
+  private int stage;
   private final int imageSize;
 
   private TrainingSession(Architecture architecture, int imageSize, Config config, Device device, long seed) {
@@ -201,12 +202,18 @@ public final class TrainingSession implements AutoCloseable {
   }
 
   /**
-   * Enters {@code epoch}: freezes and unfreezes stages as the schedule says and sets the learning-rate
-   * scale (cosine from 1 to 0 over the planned epochs, or constant).
+   * Enters {@code epoch}: freezes and unfreezes stages as the epoch-based schedule says and sets the
+   * learning-rate scale (cosine from 1 to 0 over the planned epochs, or constant).
    */
   public void beginEpoch(int epoch) {
+    beginEpoch(epoch, config.unfreeze().stageIndex(epoch));
+  }
+
+  /** Enters {@code epoch} at the given unfreeze stage (plateau-driven unfreezing decides it from the evaluations). */
+  public void beginEpoch(int epoch, int unfreezeStage) {
+    Set<String> trainable = config.unfreeze().trainableAt(unfreezeStage);
     this.epoch = epoch;
-    Set<String> trainable = config.unfreeze().trainable(epoch);
+    this.stage = unfreezeStage;
     for (Map.Entry<String, List<Block>> stage : net.stageBlocks().entrySet()) {
       boolean train = trainable.contains(stage.getKey());
       for (Block b : stage.getValue()) {
@@ -226,7 +233,7 @@ public final class TrainingSession implements AutoCloseable {
   }
 
   public int unfreezeStage() {
-    return config.unfreeze().stageIndex(Math.max(epoch, 0));
+    return stage;
   }
 
   /** One SGD step on {@code batch}. */

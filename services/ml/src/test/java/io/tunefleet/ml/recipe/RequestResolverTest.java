@@ -71,6 +71,24 @@ class RequestResolverTest {
   }
 
   @Test
+  void unfreezingFollowsEpochsOrPlateausNotBoth() throws Exception {
+    TrainingRequest both = good().toBuilder().setRecipe(Recipe.newBuilder()
+        .setUnfreeze(io.tunefleet.proto.v1.UnfreezeSchedule.newBuilder().setEpochsPerStage(2).setPlateauPatience(3)
+            .setPlateauMinDelta(2.0))).build();
+    InvalidSpecException e = assertThrows(InvalidSpecException.class,
+        () -> RequestResolver.resolve(both, new PathPolicy(List.of(root))));
+    assertEquals(Set.of("recipe.unfreeze.plateau_patience", "recipe.unfreeze.plateau_min_delta"),
+        e.problems().stream().map(FieldProblem::field).collect(Collectors.toSet()), e.getMessage());
+    assertTrue(e.getMessage().contains("epochs_per_stage (2) or plateau_patience (3), not both"), e.getMessage());
+    TrainingRequest plateau = good().toBuilder().setRecipe(Recipe.newBuilder()
+        .setUnfreeze(io.tunefleet.proto.v1.UnfreezeSchedule.newBuilder().setPlateauPatience(2))).build();
+    var u = RequestResolver.resolve(plateau, new PathPolicy(List.of(root))).getRecipe().getUnfreeze();
+    assertEquals(2, u.getPlateauPatience());
+    assertEquals(0, u.getEpochsPerStage());
+    assertEquals(0.0, u.getPlateauMinDelta(), 0);
+  }
+
+  @Test
   void refusesPathsOutsideTheAllowedRootsAndOtherSchemes() throws Exception {
     Path other = Files.createTempDirectory("outside");
     Files.write(other.resolve("images"), new byte[] {0});
