@@ -7,6 +7,8 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
@@ -190,6 +192,7 @@ public final class TrainingSession implements AutoCloseable {
       }
       e.getValue().getArray().set(src.toByteBuffer());
     }
+    Map<String, NDArray> buffers = new LinkedHashMap<>();
     for (Map.Entry<String, NDArray> m : checkpoint.momentum().entrySet()) {
       Parameter p = named.get(m.getKey());
       if (p == null) {
@@ -197,8 +200,9 @@ public final class TrainingSession implements AutoCloseable {
       }
       NDArray copy = p.getArray().getManager().create(m.getValue().getShape(), m.getValue().getDataType());
       copy.set(m.getValue().toByteBuffer());
-      optimizer.restoreVelocity(p.getId(), copy);
+      buffers.put(p.getId(), copy);
     }
+    optimizer.restore(buffers, checkpoint.manifest().getMomentumLrScale());
   }
 
   /**
@@ -329,12 +333,8 @@ public final class TrainingSession implements AutoCloseable {
 
   private void zeroGradients() {
     for (Parameter p : named.values()) {
-      NDArray a = p.getArray();
-      if (a.hasGradient()) {
-        try (NDArray g = a.getGradient()) {
-          g.subi(g);
-        }
-      }
+      // one native call per parameter (zeroes the gradient where one is defined)
+      JniUtils.zeroGrad((PtNDArray) p.getArray());
     }
   }
 
@@ -344,13 +344,13 @@ public final class TrainingSession implements AutoCloseable {
     Map<String, NDArray> momentum = new LinkedHashMap<>();
     for (Map.Entry<String, Parameter> e : named.entrySet()) {
       weights.put(e.getKey(), e.getValue().getArray());
-      NDArray v = optimizer.velocity().get(e.getValue().getId());
+      NDArray v = optimizer.scaledVelocity().get(e.getValue().getId());
       if (withMomentum && v != null) {
         momentum.put(e.getKey(), v);
       }
     }
     return ModelFile.encode(manifest.toBuilder().setArchitecture(net.architecture()).setInputHeight(imageSize)
-        .setInputWidth(imageSize).build(), weights, momentum);
+        .setInputWidth(imageSize).setMomentumLrScale(momentum.isEmpty() ? 0 : optimizer.scale()).build(), weights, momentum);
   }
 
   public long parameterCount() {
@@ -359,9 +359,7 @@ public final class TrainingSession implements AutoCloseable {
 
   @Override
   public void close() {
-    for (NDArray v : optimizer.velocity().values()) {
-      v.close();
-    }
+    optimizer.close();
     trainer.close();
     model.close();
   }
