@@ -2,7 +2,7 @@ package io.tunefleet.ml.augment;
 
 /**
  * OpenCV's border extrapolation ({@code cv::borderInterpolate}) for the two modes the filters need,
- * and the padded integer rows the filters read from.
+ * and the padded rows (bytes or ints) the filters read from.
  */
 final class Border {
   private Border() {}
@@ -21,6 +21,27 @@ final class Border {
   /** BORDER_REPLICATE ({@code aaaaaa|abcdefgh|hhhhhhh}), what {@code cv2.medianBlur} uses. */
   static int replicate(int p, int len) {
     return p < 0 ? 0 : p >= len ? len - 1 : p;
+  }
+
+  /**
+   * Writes row {@code y} of {@code src} into {@code dst[at .. at + (left + width + right) * channels)}
+   * as bytes, extended by {@code left} and {@code right} pixels with BORDER_REFLECT_101 (or
+   * BORDER_REPLICATE when {@code replicate}). The rest of dst is left as it is.
+   */
+  static void paddedBytes(ImageU8 src, int y, int left, int right, boolean replicate, byte[] dst, int at) {
+    int w = src.width();
+    int c = src.channels();
+    byte[] in = src.pixels();
+    int rowStart = y * w * c;
+    for (int px = -left; px < 0; px++) {
+      int sx = replicate ? replicate(px, w) : reflect101(px, w);
+      System.arraycopy(in, rowStart + sx * c, dst, at + (px + left) * c, c);
+    }
+    System.arraycopy(in, rowStart, dst, at + left * c, w * c);
+    for (int px = w; px < w + right; px++) {
+      int sx = replicate ? replicate(px, w) : reflect101(px, w);
+      System.arraycopy(in, rowStart + sx * c, dst, at + (px + left) * c, c);
+    }
   }
 
   /**

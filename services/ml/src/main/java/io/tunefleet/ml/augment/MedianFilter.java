@@ -9,11 +9,14 @@ import java.util.Arrays;
  * Exact 8-bit median filters with BORDER_REPLICATE, equal to {@code cv2.medianBlur(img, ksize)}.
  *
  * <p>Up to 7x7: comparator networks on 8-bit values packed eight to a {@code long} (SWAR min/max)
- * in long arrays, which HotSpot 17 vectorises. Each output row sorts the k window columns once and
- * merges neighbouring sorted columns into sorted pairs (work shared by every window containing
- * them), then a merge network pruned down to the median rank (see {@link SelectionNetwork}) runs on
- * shifted views of those pairs: 3 + 6 + 8, 9 + 13 + 56 and 16 + 21 + 142 comparators for 3x3, 5x5
- * and 7x7.
+ * in long arrays, which HotSpot 17 vectorises. Output rows go in pairs, whose windows share k - 1
+ * source rows: per pair, the shared columns are sorted once and neighbouring sorted columns merged
+ * into sorted pairs (work shared by every window containing them), and a merge network pruned to
+ * the ranks that can still become the median (see {@link SelectionNetwork}) leaves k + 1 candidates
+ * per window; each row then sorts the k pixels of its one remaining source row and takes the median
+ * of those and the candidates. Per output row that is (1 + 3 + 6) / 2 + 1 + 2 + 6 = 14,
+ * (5 + 9 + 46) / 2 + 1 + 7 + 10 = 48 and (12 + 17 + 130) / 2 + 1 + 13 + 14 = 107.5 comparators for
+ * 3x3, 5x5 and 7x7 (one row at a time with the whole window merged, it was 17, 78 and 179).
  *
  * <p>9x9 to 15x15: a bit-sliced radix selection. Each {@code long} holds one bit of 64 neighbouring
  * outputs (the row's bytes in HWC order), and for each bit from the top a carry-save adder tree
@@ -30,22 +33,42 @@ final class MedianFilter {
   private static final int MAX_NETWORK_KSIZE = 7;
   private static final SelectionNetwork[] COLUMN_SORT = new SelectionNetwork[MAX_NETWORK_KSIZE + 1];
   private static final SelectionNetwork[] PAIR_MERGE = new SelectionNetwork[MAX_NETWORK_KSIZE + 1];
+  private static final SelectionNetwork[] CANDIDATES = new SelectionNetwork[MAX_NETWORK_KSIZE + 1];
+  private static final SelectionNetwork[] ROW_SORT = new SelectionNetwork[MAX_NETWORK_KSIZE + 1];
   private static final SelectionNetwork[] WINDOW_MEDIAN = new SelectionNetwork[MAX_NETWORK_KSIZE + 1];
 
   static {
     for (int k = 3; k <= MAX_NETWORK_KSIZE; k += 2) {
-      COLUMN_SORT[k] = SelectionNetwork.sorting(k);
-      PAIR_MERGE[k] = SelectionNetwork.forSortedGroups(new int[] {k, k}, 0, 2 * k - 1);
-      // A window is k/2 sorted column pairs and one sorted column.
-      int[] groups = new int[k / 2 + 1];
-      Arrays.fill(groups, 2 * k);
-      groups[k / 2] = k;
+      int r = k / 2;
       int median = (k * k - 1) / 2;
-      WINDOW_MEDIAN[k] = SelectionNetwork.forSortedGroups(groups, median, median);
+      // The k - 1 rows two neighbouring output rows share: k - 1 = 2r values per column.
+      COLUMN_SORT[k] = SelectionNetwork.sorting(2 * r);
+      PAIR_MERGE[k] = SelectionNetwork.forSortedGroups(new int[] {2 * r, 2 * r}, 0, 4 * r - 1);
+      // Shared block: r sorted column pairs and one sorted column. Of its k(k - 1) values only
+      // ranks median - k .. median can be a window's median once the k values of the row that
+      // completes the window are added; below and above them lie median - k values each.
+      int[] shared = new int[r + 1];
+      Arrays.fill(shared, 4 * r);
+      shared[r] = 2 * r;
+      CANDIDATES[k] = SelectionNetwork.forSortedGroups(shared, median - k, median);
+      // The k pixels of the output row's own source row, sorted from r sorted pixel pairs and one
+      // pixel; the window's median is the median (rank k) of them and the k + 1 candidates.
+      int[] own = new int[r + 1];
+      Arrays.fill(own, 2);
+      own[r] = 1;
+      ROW_SORT[k] = SelectionNetwork.forSortedGroups(own, 0, k - 1);
+      WINDOW_MEDIAN[k] = SelectionNetwork.forSortedGroups(new int[] {k + 1, k}, k, k);
     }
   }
 
   private static final long HIGH_BITS = 0x8080808080808080L;
+  /**
+   * About how many bytes of padded band row each network pass runs over (see medianNetwork). A
+   * 224-pixel RGB row alone is 84 longs, short enough for each pass's fixed cost and scalar tail to
+   * show: on Zen 4, 224x224 ran 15-20 % faster with four bands (2800 bytes) than with one, although
+   * the wires no longer fit in L1. At 32x32 one row is only 12 longs.
+   */
+  private static final int BAND_ROW_BYTES = 2800;
 
   static ImageU8 median(ImageU8 src, int ksize) {
     if (ksize < 3 || ksize % 2 == 0 || ksize > 15) {
@@ -55,72 +78,116 @@ final class MedianFilter {
   }
 
   /**
-   * Sorts each window column once per output row and merges neighbouring sorted columns into
-   * sorted pairs (both shared by all the windows that contain them), then runs the pruned merge
-   * network for the median on shifted views of the pairs. Values stay 8-bit, eight to a long
-   * (SWAR min/max), in long arrays that HotSpot vectorises.
+   * Output rows in pairs y, y + 1, whose windows share the k - 1 source rows y - r + 1 .. y + r.
+   * For those shared rows, once per pair: sort each column, merge neighbouring sorted columns into
+   * sorted pairs (both shared by all the windows that contain them), and select the k + 1 median
+   * candidates of each shared block with a pruned merge network on shifted views of the pairs. Each
+   * output row then sorts the k pixels of its own source row (y - r, or y + r + 1) in each window,
+   * from sorted pixel pairs and one pixel, and takes the median of those and its candidates: the
+   * median - k shared values below the candidates and the median - k above them are each on one
+   * side of the window's median, so dropping them in pairs leaves it the median of the 2k + 1.
+   * Values stay 8-bit, eight to a long (SWAR min/max), in long arrays that HotSpot vectorises;
+   * shifts by whole bytes go through byte arrays.
    */
   static ImageU8 medianNetwork(ImageU8 src, int k) {
     SelectionNetwork sort = COLUMN_SORT[k];
     SelectionNetwork pairs = PAIR_MERGE[k];
+    SelectionNetwork candidates = CANDIDATES[k];
+    SelectionNetwork rowSort = ROW_SORT[k];
     SelectionNetwork select = WINDOW_MEDIAN[k];
     int h = src.height();
     int w = src.width();
     int c = src.channels();
     int r = k / 2;
+    int median = (k * k - 1) / 2;
     int rowLen = w * c;
-    int paddedLen = (w + 2 * r) * c;
+    // A band row holds row t of each of `bands` horizontal bands of the image side by side, each
+    // padded by r pixels, so that every pass over the long arrays is long enough to run at vector
+    // speed: band b's padded row starts at byte b * bandStride, and its output at the same offset.
+    int bandStride = (w + 2 * r) * c;
+    int bands = Math.max(1, Math.min((h + 1) / 2, BAND_ROW_BYTES / bandStride));
+    int bandHeight = (h + bands - 1) / bands;
+    int paddedLen = bands * bandStride;
     int paddedLongs = (paddedLen + 7) >>> 3;
-    int outLongs = (rowLen + 7) >>> 3;
-    byte[] in = src.pixels();
+    int outLongs = ((bands - 1) * bandStride + rowLen + 7) >>> 3;
+    // Byte buffers have room for whole-long reads at every shift used.
+    int bytesLen = paddedLongs * 8 + 8 + c;
     byte[] out = new byte[h * rowLen];
-    // Padded source rows as longs, slot (py + r) % k; byte buffers have room for whole-long reads.
-    long[][] ring = new long[k][paddedLongs];
-    byte[] paddedBytes = new byte[paddedLongs * 8 + 8];
-    long[][] columnWires = new long[k][paddedLongs];
-    byte[][] sortedBytes = new byte[k][paddedLongs * 8 + 8 + c];
+    byte[] resultBytes = new byte[outLongs * 8];
+    // Padded band rows t, slot (t + r) % (k + 1), as bytes and as longs.
+    byte[][] ringBytes = new byte[k + 1][bytesLen];
+    long[][] ring = new long[k + 1][paddedLongs];
+    long[][] columnWires = new long[2 * r][paddedLongs];
+    byte[][] sortedBytes = new byte[2 * r][bytesLen];
     long[][] pairWires = new long[2 * pairs.groupStride][paddedLongs];
-    byte[][] pairBytes = new byte[2 * k][paddedLongs * 8 + 8];
-    long[][] windowWires = new long[(r + 1) * select.groupStride][outLongs];
+    byte[][] pairBytes = new byte[4 * r][bytesLen];
+    long[][] sharedWires = new long[(r + 1) * candidates.groupStride][outLongs];
+    long[][] ownPair = new long[2][paddedLongs];
+    byte[][] ownPairBytes = new byte[2][bytesLen];
+    long[][] rowWires = new long[(r + 1) * rowSort.groupStride][outLongs];
+    long[][] windowWires = new long[2 * select.groupStride][outLongs];
     for (int py = -r; py < r; py++) {
-      padRow(in, Border.replicate(py, h), w, c, r, paddedBytes, ring[py + r]);
+      padBandRow(src, py, r, bands, bandHeight, ringBytes[py + r], ring[py + r]);
     }
-    for (int y = 0; y < h; y++) {
-      padRow(in, Border.replicate(y + r, h), w, c, r, paddedBytes, ring[(y + 2 * r) % k]);
-      for (int dy = 0; dy < k; dy++) {
-        System.arraycopy(ring[(y + dy) % k], 0, columnWires[dy], 0, paddedLongs);
+    for (int y = 0; y < bandHeight; y += 2) {
+      for (int py = y + r; py <= y + r + 1; py++) {
+        int slot = (py + r) % (k + 1);
+        padBandRow(src, py, r, bands, bandHeight, ringBytes[slot], ring[slot]);
+      }
+      for (int dy = 0; dy < 2 * r; dy++) {
+        System.arraycopy(ring[(y + 1 + dy) % (k + 1)], 0, columnWires[dy], 0, paddedLongs);
       }
       run(sort, columnWires, paddedLongs);
-      for (int rank = 0; rank < k; rank++) {
+      for (int rank = 0; rank < 2 * r; rank++) {
         toBytes(columnWires[sort.output[rank]], paddedLongs, sortedBytes[rank]);
       }
       // Sorted pairs of columns (x, x + 1), for every padded x.
-      for (int rank = 0; rank < k; rank++) {
+      for (int rank = 0; rank < 2 * r; rank++) {
         fromBytes(sortedBytes[rank], 0, pairWires[rank], paddedLongs);
         fromBytes(sortedBytes[rank], c, pairWires[pairs.groupStride + rank], paddedLongs);
       }
       run(pairs, pairWires, paddedLongs);
-      for (int rank = 0; rank < 2 * k; rank++) {
+      for (int rank = 0; rank < 4 * r; rank++) {
         toBytes(pairWires[pairs.output[rank]], paddedLongs, pairBytes[rank]);
       }
-      // Window of output x: pairs starting at columns x-r, x-r+2, ..., and the single column x+r.
+      // Shared block of output x: column pairs starting at x-r, x-r+2, ..., and the column x+r.
       for (int g = 0; g < r; g++) {
-        for (int rank = 0; rank < 2 * k; rank++) {
-          fromBytes(pairBytes[rank], 2 * g * c, windowWires[g * select.groupStride + rank], outLongs);
+        for (int rank = 0; rank < 4 * r; rank++) {
+          fromBytes(pairBytes[rank], 2 * g * c, sharedWires[g * candidates.groupStride + rank], outLongs);
         }
       }
-      for (int rank = 0; rank < k; rank++) {
-        fromBytes(sortedBytes[rank], 2 * r * c, windowWires[r * select.groupStride + rank], outLongs);
+      for (int rank = 0; rank < 2 * r; rank++) {
+        fromBytes(sortedBytes[rank], 2 * r * c, sharedWires[r * candidates.groupStride + rank], outLongs);
       }
-      run(select, windowWires, outLongs);
-      long[] median = windowWires[select.output[(k * k - 1) / 2]];
-      int base = y * rowLen;
-      int whole = rowLen >>> 3;
-      for (int i = 0; i < whole; i++) {
-        BYTES_AS_LONG.set(out, base + i * 8, median[i]);
-      }
-      for (int i = whole * 8; i < rowLen; i++) {
-        out[base + i] = (byte) (median[whole] >>> (8 * (i - whole * 8)));
+      run(candidates, sharedWires, outLongs);
+      for (int oy = y; oy < Math.min(y + 2, bandHeight); oy++) {
+        // The output row's own source row: y - r above the shared rows, y + 1 + r below them.
+        int slot = (oy == y ? y : y + 2 * r + 1) % (k + 1);
+        System.arraycopy(ring[slot], 0, ownPair[0], 0, paddedLongs);
+        fromBytes(ringBytes[slot], c, ownPair[1], paddedLongs);
+        minMax(ownPair[0], ownPair[1], paddedLongs);
+        toBytes(ownPair[0], paddedLongs, ownPairBytes[0]);
+        toBytes(ownPair[1], paddedLongs, ownPairBytes[1]);
+        for (int g = 0; g < r; g++) {
+          for (int rank = 0; rank < 2; rank++) {
+            fromBytes(ownPairBytes[rank], 2 * g * c, rowWires[g * rowSort.groupStride + rank], outLongs);
+          }
+        }
+        fromBytes(ringBytes[slot], 2 * r * c, rowWires[r * rowSort.groupStride], outLongs);
+        run(rowSort, rowWires, outLongs);
+        for (int rank = 0; rank <= k; rank++) {
+          long[] candidate = sharedWires[candidates.output[median - k + rank]];
+          System.arraycopy(candidate, 0, windowWires[rank], 0, outLongs);
+        }
+        for (int rank = 0; rank < k; rank++) {
+          long[] own = rowWires[rowSort.output[rank]];
+          System.arraycopy(own, 0, windowWires[select.groupStride + rank], 0, outLongs);
+        }
+        run(select, windowWires, outLongs);
+        toBytes(windowWires[select.output[k]], outLongs, resultBytes);
+        for (int b = 0; b < bands && b * bandHeight + oy < h; b++) {
+          System.arraycopy(resultBytes, b * bandStride, out, (b * bandHeight + oy) * rowLen, rowLen);
+        }
       }
     }
     return new ImageU8(h, w, c, out);
@@ -139,18 +206,19 @@ final class MedianFilter {
     }
   }
 
-  /** Row sy replicate-padded by r pixels, read into longs (eight bytes, little-endian, per long). */
-  private static void padRow(byte[] in, int sy, int w, int c, int r, byte[] padded, long[] dst) {
-    int rowLen = w * c;
-    int rowStart = sy * rowLen;
-    for (int x = 0; x < r; x++) {
-      System.arraycopy(in, rowStart, padded, x * c, c);
-      System.arraycopy(in, rowStart + rowLen - c, padded, (r + w + x) * c, c);
+  /**
+   * Band row t: row t of each band (source rows b * bandHeight + t, replicated past the image's
+   * edges), each replicate-padded by r pixels, as bytes and read into longs (eight bytes,
+   * little-endian, per long).
+   */
+  private static void padBandRow(ImageU8 src, int t, int r, int bands, int bandHeight, byte[] padded,
+      long[] dst) {
+    int bandStride = (src.width() + 2 * r) * src.channels();
+    for (int b = 0; b < bands; b++) {
+      Border.paddedBytes(src, Border.replicate(b * bandHeight + t, src.height()), r, r, true, padded,
+          b * bandStride);
     }
-    System.arraycopy(in, rowStart, padded, r * c, rowLen);
-    for (int i = 0; i < dst.length; i++) {
-      dst[i] = (long) BYTES_AS_LONG.get(padded, i * 8);
-    }
+    fromBytes(padded, 0, dst, dst.length);
   }
 
   private static void run(SelectionNetwork net, long[][] wires, int n) {
@@ -280,14 +348,7 @@ final class MedianFilter {
       byte[] padded, long[] ring, int slotStart) {
     int w = src.width();
     int c = src.channels();
-    byte[] in = src.pixels();
-    int rowLen = w * c;
-    int rowStart = sy * rowLen;
-    for (int x = 0; x < r; x++) {
-      System.arraycopy(in, rowStart, padded, x * c, c);
-      System.arraycopy(in, rowStart + rowLen - c, padded, (r + w + x) * c, c);
-    }
-    System.arraycopy(in, rowStart, padded, r * c, rowLen);
+    Border.paddedBytes(src, sy, r, r, true, padded, 0);
     int paddedLen = (w + 2 * r) * c;
     Arrays.fill(planes, 0L);
     // 8 lanes per long read, transposed into one byte of each of the 8 bit-planes.

@@ -1,5 +1,9 @@
 package io.tunefleet.ml.augment;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -21,11 +25,19 @@ public final class MotionBlur extends ProbabilisticTransform {
   public static final int DEFAULT_BLUR_LIMIT = 7;
   public static final int MAX_BLUR_LIMIT = 31;
 
+  private static final VarHandle BYTES_AS_LONG =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final long EVEN_BYTES = 0x00FF00FF00FF00FFL;
+  private static final long EVEN_SHORTS = 0x0000FFFF0000FFFFL;
+  private static final long LOW_BYTE_OF_INTS = 0x000000FF000000FFL;
+  private static final long ONE_PER_INT = 0x0000000100000001L;
+
   /**
    * Division by the line length n without a divide: (2s + n) * MULTIPLIER[n] >>> SHIFT[n] is
    * floor((2s + n) / 2n), i.e. s / n rounded half up, for every sum s of n 8-bit pixels (checked
-   * exhaustively below). Int multiplies and shifts vectorise. Powers of two round half to even with
-   * a shift instead, and the half-way sums of other even n are redone afterwards.
+   * exhaustively below); applied to two 32-bit lanes of a long at once (see Divisor). Powers of
+   * two round half to even with a shift instead, and the half-way sums of other even n are redone
+   * afterwards.
    */
   private static final int[] MULTIPLIER = new int[MAX_BLUR_LIMIT + 1];
   private static final int[] SHIFT = new int[MAX_BLUR_LIMIT + 1];
@@ -150,7 +162,15 @@ public final class MotionBlur extends ProbabilisticTransform {
     return mask;
   }
 
-  /** {@code cv2.filter2D(img, -1, mask / mask.sum())}, rounding half to even. */
+  /**
+   * {@code cv2.filter2D(img, -1, mask / mask.sum())}, rounding half to even.
+   *
+   * <p>SWAR on longs, the form HotSpot 17 vectorises (byte-to-int widening and int-to-byte
+   * narrowing loops it does not): each tap reads eight bytes of a padded source row at the tap's
+   * byte offset and adds them to two sums of four 16-bit lanes, bytes 0, 2, 4, 6 and bytes 1, 3, 5,
+   * 7 (a 16-bit lane holds up to 257 8-bit pixels). The division spreads those again into 32-bit
+   * lanes, two per long, where the reciprocal multiply fits without carrying into the next lane.
+   */
   static ImageU8 filter(ImageU8 src, boolean[] mask) {
     int ksize = (int) Math.round(Math.sqrt(mask.length));
     int r = ksize / 2;
@@ -164,12 +184,6 @@ public final class MotionBlur extends ProbabilisticTransform {
         count++;
       }
     }
-    int multiplier = MULTIPLIER[count];
-    int shift = SHIFT[count];
-    boolean powerOfTwo = Integer.bitCount(count) == 1;
-    int log2 = Integer.numberOfTrailingZeros(count);
-    boolean halfWays = count % 2 == 0 && !powerOfTwo;
-    float weight = 1.0f / count;
     // Taps grouped by kernel row: tapOffsets[ky] holds kx * channels for each pixel on the line.
     int[][] tapOffsets = new int[ksize][];
     for (int ky = 0; ky < ksize; ky++) {
@@ -187,57 +201,37 @@ public final class MotionBlur extends ProbabilisticTransform {
         }
       }
     }
-    int paddedLen = (w + 2 * r) * c;
-    // Ring of the padded rows y - r .. y + r, slot (padded row + r) mod ksize.
-    int[][] rows = new int[ksize][paddedLen];
-    int[] acc = new int[n];
-    int[] shifted = new int[n];
-    int[] quotient = new int[n];
-    int[] remainder = new int[n];
+    int longs = (n + 7) >>> 3;
+    // Ring of the padded rows y - r .. y + r, slot (padded row + r) mod ksize, with room for whole
+    // 8-byte reads at every tap offset.
+    byte[][] rows = new byte[ksize][longs * 8 + (ksize - 1) * c];
+    long[] evenSums = new long[longs];
+    long[] oddSums = new long[longs];
+    byte[] rowOut = new byte[longs * 8];
+    byte[] remainders = new byte[longs * 8];
     byte[] out = new byte[h * n];
+    Divisor divisor = new Divisor(count, longs);
     for (int py = -r; py < r; py++) {
-      Border.paddedRow(src, Border.reflect101(py, h), r, r, false, rows[py + r]);
+      Border.paddedBytes(src, Border.reflect101(py, h), r, r, false, rows[py + r], 0);
     }
     for (int y = 0; y < h; y++) {
       int newest = y + r;
-      Border.paddedRow(src, Border.reflect101(newest, h), r, r, false, rows[(newest + r) % ksize]);
-      java.util.Arrays.fill(acc, 0);
+      Border.paddedBytes(src, Border.reflect101(newest, h), r, r, false, rows[(newest + r) % ksize], 0);
+      Arrays.fill(evenSums, 0L);
+      Arrays.fill(oddSums, 0L);
       for (int ky = 0; ky < ksize; ky++) {
-        int[] offs = tapOffsets[ky];
-        if (offs.length == 0) {
-          continue;
-        }
-        int[] row = rows[(y + ky) % ksize];
-        for (int off : offs) {
-          // A shifted copy, then a same-index add: the form HotSpot 17 vectorises.
-          System.arraycopy(row, off, shifted, 0, n);
-          Blur.addInto(acc, shifted, n);
+        byte[] row = rows[(y + ky) % ksize];
+        for (int off : tapOffsets[ky]) {
+          addTap(row, off, evenSums, oddSums, longs);
         }
       }
-      if (powerOfTwo) {
-        // Exact weights: round half to even, (s + n/2 - 1 + (s / n is odd)) / n.
-        int half = (count >>> 1) - (count > 1 ? 1 : 0);
+      divisor.divide(evenSums, oddSums, longs, rowOut);
+      System.arraycopy(rowOut, 0, out, y * n, n);
+      if (divisor.halfWays) {
+        divisor.remainders(evenSums, oddSums, longs, remainders);
         for (int i = 0; i < n; i++) {
-          int sum = acc[i];
-          quotient[i] = (sum + half + ((sum >>> log2) & (count > 1 ? 1 : 0))) >>> log2;
-        }
-      } else {
-        for (int i = 0; i < n; i++) {
-          quotient[i] = (2 * acc[i] + count) * multiplier >>> shift;
-        }
-      }
-      int base = y * n;
-      for (int i = 0; i < n; i++) {
-        out[base + i] = (byte) quotient[i];
-      }
-      if (halfWays) {
-        // remainder 0 marks a sum exactly half-way between two outputs.
-        for (int i = 0; i < n; i++) {
-          remainder[i] = quotient[i] * 2 * count - 2 * acc[i] - count;
-        }
-        for (int i = 0; i < n; i++) {
-          if (remainder[i] == 0) {
-            out[base + i] = halfWay(rows, tapOffsets, y, i, weight);
+          if (remainders[i] == 0) {
+            out[y * n + i] = halfWay(rows, tapOffsets, y, i, divisor.weight);
           }
         }
       }
@@ -245,17 +239,129 @@ public final class MotionBlur extends ProbabilisticTransform {
     return new ImageU8(h, w, c, out);
   }
 
+  /** Adds the eight bytes at row[off + 8i ..] to the 16-bit lanes of evenSums[i] and oddSums[i]. */
+  private static void addTap(byte[] row, int off, long[] evenSums, long[] oddSums, int longs) {
+    for (int i = 0; i < longs; i++) {
+      long x = (long) BYTES_AS_LONG.get(row, off + i * 8);
+      evenSums[i] += x & EVEN_BYTES;
+      oddSums[i] += (x >>> 8) & EVEN_BYTES;
+    }
+  }
+
+  /**
+   * Division of the 16-bit lane sums by the line length n. Each half of a long of sums (its low or
+   * high shorts, {@code half} = 0 or 16) is spread into two 32-bit lanes, where the division runs
+   * two lanes at a time; per long of sums, the low half gives output bytes 0, 1, 4, 5 and the high
+   * half bytes 2, 3, 6, 7. The halves run as separate loops: one loop over all four would be too
+   * large for HotSpot to unroll, and so to vectorise.
+   */
+  private static final class Divisor {
+    final boolean halfWays;
+    final float weight;
+    private final boolean powerOfTwo;
+    private final int log2;
+    private final long halfLanes;
+    private final long tieLanes;
+    private final long countLanes;
+    private final long twiceCount;
+    private final long multiplier;
+    private final int shift;
+    /** Scratch: the quotients (or remainders) of the low and the high halves. */
+    private final long[] low;
+    private final long[] high;
+
+    Divisor(int count, int longs) {
+      low = new long[longs];
+      high = new long[longs];
+      powerOfTwo = Integer.bitCount(count) == 1;
+      log2 = Integer.numberOfTrailingZeros(count);
+      // Exact weights: round half to even, (s + n/2 - 1 + (s / n is odd)) / n.
+      halfLanes = ((count >>> 1) - (count > 1 ? 1 : 0)) * ONE_PER_INT;
+      tieLanes = count > 1 ? ONE_PER_INT : 0;
+      countLanes = count * ONE_PER_INT;
+      twiceCount = 2L * count;
+      multiplier = MULTIPLIER[count];
+      shift = SHIFT[count];
+      halfWays = count % 2 == 0 && !powerOfTwo;
+      weight = 1.0f / count;
+    }
+
+    /** The rounded quotients as bytes, eight per long of sums, into quotients[0 .. 8 * longs). */
+    void divide(long[] evenSums, long[] oddSums, int longs, byte[] quotients) {
+      if (powerOfTwo) {
+        shifted(evenSums, oddSums, 0, longs, low);
+        shifted(evenSums, oddSums, 16, longs, high);
+      } else {
+        multiplied(evenSums, oddSums, 0, longs, low);
+        multiplied(evenSums, oddSums, 16, longs, high);
+      }
+      join(low, high, longs, quotients);
+    }
+
+    /**
+     * (2s + n) - 2n * quotient for each sum, as bytes: 0 marks a sum exactly half-way between two
+     * outputs. Follows {@link #divide} of the same sums (for an n that is not a power of two).
+     */
+    void remainders(long[] evenSums, long[] oddSums, int longs, byte[] remainders) {
+      remainders(evenSums, oddSums, 0, longs, low);
+      remainders(evenSums, oddSums, 16, longs, high);
+      join(low, high, longs, remainders);
+    }
+
+    /** Division by a power of two, rounded half to even. */
+    private void shifted(long[] evenSums, long[] oddSums, int half, int longs, long[] dst) {
+      for (int i = 0; i < longs; i++) {
+        long e = (evenSums[i] >>> half) & EVEN_SHORTS;
+        long o = (oddSums[i] >>> half) & EVEN_SHORTS;
+        dst[i] = ((e + halfLanes + ((e >>> log2) & tieLanes)) >>> log2 & LOW_BYTE_OF_INTS)
+            | ((o + halfLanes + ((o >>> log2) & tieLanes)) >>> log2 & LOW_BYTE_OF_INTS) << 8;
+      }
+    }
+
+    /**
+     * Rounded half up by the reciprocal multiply: (2s + n) * MULTIPLIER stays below 2^29, so the
+     * low lane's product never reaches the high lane, and the bits the shift brings down from the
+     * high lane land above the low lane's byte.
+     */
+    private void multiplied(long[] evenSums, long[] oddSums, int half, int longs, long[] dst) {
+      for (int i = 0; i < longs; i++) {
+        long e = (evenSums[i] >>> half) & EVEN_SHORTS;
+        long o = (oddSums[i] >>> half) & EVEN_SHORTS;
+        dst[i] = (((e << 1) + countLanes) * multiplier >>> shift & LOW_BYTE_OF_INTS)
+            | (((o << 1) + countLanes) * multiplier >>> shift & LOW_BYTE_OF_INTS) << 8;
+      }
+    }
+
+    /** Replaces the quotients in dst (as {@link #multiplied} left them) by the remainders. */
+    private void remainders(long[] evenSums, long[] oddSums, int half, int longs, long[] dst) {
+      for (int i = 0; i < longs; i++) {
+        long e = (evenSums[i] >>> half) & EVEN_SHORTS;
+        long o = (oddSums[i] >>> half) & EVEN_SHORTS;
+        long q = dst[i];
+        dst[i] = ((e << 1) + countLanes - (q & LOW_BYTE_OF_INTS) * twiceCount)
+            | ((o << 1) + countLanes - ((q >>> 8) & LOW_BYTE_OF_INTS) * twiceCount) << 8;
+      }
+    }
+
+    /** Output bytes 0, 1, 4, 5 from low, and 2, 3, 6, 7 from high, which holds them 16 bits down. */
+    private static void join(long[] low, long[] high, int longs, byte[] dst) {
+      for (int i = 0; i < longs; i++) {
+        BYTES_AS_LONG.set(dst, i * 8, low[i] | high[i] << 16);
+      }
+    }
+  }
+
   /**
    * A half-way sum the way OpenCV's SIMD filter2D computes it: float32 fused multiply-adds of the
    * float32 weight 1/n, in kernel row-major order, rounded half to even.
    */
-  private static byte halfWay(int[][] rows, int[][] tapOffsets, int y, int i, float weight) {
+  private static byte halfWay(byte[][] rows, int[][] tapOffsets, int y, int i, float weight) {
     int ksize = tapOffsets.length;
     float s = 0f;
     for (int ky = 0; ky < ksize; ky++) {
-      int[] row = rows[(y + ky) % ksize];
+      byte[] row = rows[(y + ky) % ksize];
       for (int off : tapOffsets[ky]) {
-        s = Math.fma((float) row[off + i], weight, s);
+        s = Math.fma((float) (row[off + i] & 0xFF), weight, s);
       }
     }
     return (byte) (int) Math.rint(s);

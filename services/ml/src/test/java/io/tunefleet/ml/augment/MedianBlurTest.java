@@ -60,6 +60,27 @@ class MedianBlurTest {
   }
 
   @Test
+  void imagesFilteredAsSideBySideBandsMatchABruteForceMedian() {
+    // Tall enough for several bands of rows per pass (see MedianFilter.medianNetwork): odd band
+    // heights, a last band shorter than the others, rows paired across an odd height.
+    int[][] sizes = {{37, 224, 3}, {50, 100, 3}, {23, 40, 1}, {61, 75, 1}, {31, 9, 4}};
+    for (int k = 3; k <= 7; k += 2) {
+      for (int[] s : sizes) {
+        ImageU8 img = TestImages.random(k * 1000L + s[0], s[0], s[1], s[2]);
+        ImageU8 out = MedianFilter.median(img, k);
+        for (int y = 0; y < s[0]; y++) {
+          for (int x = 0; x < s[1]; x++) {
+            for (int c = 0; c < s[2]; c++) {
+              assertEquals(bruteForceMedian(img, y, x, c, k), out.get(y, x, c),
+                  "k=" + k + " " + Arrays.toString(s) + " at " + y + "," + x + "," + c);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Test
   void bitTransposeMovesBitIOfByteJToBitJOfByteI() {
     SplittableRandom rng = new SplittableRandom(4);
     for (int t = 0; t < 200; t++) {

@@ -102,6 +102,62 @@ class MotionBlurTest {
     }
   }
 
+  @Test
+  void filterMatchesThePixelByPixelDefinitionForEveryLineLength() {
+    // Lines of 2 to 15 pixels (half-way sums rounded to even for 2, 4, 8, redone in float32 for 6,
+    // 10, 12, 14), images smaller than the kernel, rows not a whole number of 8-byte words.
+    int[][] sizes = {{1, 1, 1}, {2, 3, 3}, {3, 2, 4}, {6, 5, 1}, {9, 11, 3}, {4, 37, 3}, {3, 21, 1}};
+    SplittableRandom rng = new SplittableRandom(11);
+    boolean[] seen = new boolean[16];
+    for (int t = 0; t < 300; t++) {
+      int k = 3 + 2 * rng.nextInt(7);
+      boolean[] mask = MotionBlur.lineKernel(k, rng.nextInt(k), rng.nextInt(k), rng.nextInt(k), rng.nextInt(k));
+      int[] s = sizes[t % sizes.length];
+      ImageU8 img = TestImages.random(t, s[0], s[1], s[2]);
+      ImageU8 out = MotionBlur.filter(img, mask);
+      for (int y = 0; y < s[0]; y++) {
+        for (int x = 0; x < s[1]; x++) {
+          for (int c = 0; c < s[2]; c++) {
+            assertEquals(lineMean(img, mask, y, x, c), out.get(y, x, c), "k=" + k + " at " + y + "," + x + "," + c);
+          }
+        }
+      }
+      seen[lineLength(mask)] = true;
+    }
+    for (int n = 2; n <= 13; n++) {
+      assertTrue(seen[n], "a line of " + n + " pixels");
+    }
+  }
+
+  private static int lineLength(boolean[] mask) {
+    int n = 0;
+    for (boolean on : mask) {
+      n += on ? 1 : 0;
+    }
+    return n;
+  }
+
+  /**
+   * The filter's definition: the line pixels' mean (reflect-101 border) rounded half to even, where a
+   * half-way mean with 1/n inexact in binary is the float32 fused multiply-add sum in row-major order.
+   */
+  private static int lineMean(ImageU8 img, boolean[] mask, int y, int x, int c) {
+    int k = (int) Math.round(Math.sqrt(mask.length));
+    int n = lineLength(mask);
+    int sum = 0;
+    float fma = 0f;
+    for (int i = 0; i < mask.length; i++) {
+      if (mask[i]) {
+        int v = img.get(Border.reflect101(y + i / k - k / 2, img.height()),
+            Border.reflect101(x + i % k - k / 2, img.width()), c);
+        sum += v;
+        fma = Math.fma((float) v, 1.0f / n, fma);
+      }
+    }
+    boolean halfWay = 2 * sum % (2 * n) == n;
+    return halfWay && Integer.bitCount(n) != 1 ? (int) Math.rint(fma) : (int) Math.rint((double) sum / n);
+  }
+
   private static void assertMask(String expected, boolean[] mask) {
     StringBuilder actual = new StringBuilder();
     for (boolean on : mask) {
