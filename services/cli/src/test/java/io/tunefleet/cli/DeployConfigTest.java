@@ -168,7 +168,7 @@ class DeployConfigTest {
     assertEquals("trainer", get(scaled, "spec", "scaleTargetRef", "name"));
     Map<String, Object> trigger = map(scaled, "spec", "triggers", 0, "metadata");
     assertEquals(topics.batches, trigger.get("topic"), "KEDA scales on the lag of the batches topic");
-    assertEquals(TrainerVerticle.NAME, trigger.get("consumerGroup"), "the trainers' consumer group is the service name");
+    assertEquals(prefix + "." + TrainerVerticle.NAME, trigger.get("consumerGroup"), "the trainers' consumer group is PREFIX.trainer");
     assertEquals(FleetConfig.BOOTSTRAP_SERVERS.key(), trigger.get("bootstrapServersFromEnv"));
 
     Map<String, Object> hpa = DeployFilesSupport.kubernetesObject("components/hpa/trainer-hpa.yaml", "HorizontalPodAutoscaler", "trainer");

@@ -202,12 +202,12 @@ final class ProcessFleetSupport implements AutoCloseable {
   }
 
   /**
-   * Waits until consumer group {@code group} is stable and its members include exactly the client ids
+   * Waits until the consumer group of {@code service} is stable and its members include exactly the client ids
    * in {@code instances} among those of this fleet (client ids starting with {@code instancePrefix}).
    */
-  void awaitGroupMembers(String group, String instancePrefix, Set<String> instances, Duration timeout) {
-    await("group " + group + " to be stable with " + instances, timeout, () -> {
-      ConsumerGroupDescription d = describe(group);
+  void awaitGroupMembers(String service, String instancePrefix, Set<String> instances, Duration timeout) {
+    await("group of " + service + " to be stable with " + instances, timeout, () -> {
+      ConsumerGroupDescription d = describe(service);
       if (d == null || d.groupState() != GroupState.STABLE) {
         return false;
       }
@@ -218,8 +218,8 @@ final class ProcessFleetSupport implements AutoCloseable {
   }
 
   /** The members of {@code group} and the partitions of this fleet's topics each one owns. */
-  Map<String, Set<TopicPartition>> assignment(String group) {
-    ConsumerGroupDescription d = describe(group);
+  Map<String, Set<TopicPartition>> assignment(String service) {
+    ConsumerGroupDescription d = describe(service);
     Map<String, Set<TopicPartition>> out = new LinkedHashMap<>();
     if (d != null) {
       for (MemberDescription m : d.members()) {
@@ -230,7 +230,8 @@ final class ProcessFleetSupport implements AutoCloseable {
     return out;
   }
 
-  private ConsumerGroupDescription describe(String group) {
+  private ConsumerGroupDescription describe(String service) {
+    String group = config.consumerGroup(service);
     try (Admin admin = Admin.create(KafkaClients.common(config))) {
       return admin.describeConsumerGroups(List.of(group)).all().get(10, TimeUnit.SECONDS).get(group);
     } catch (Exception e) {
@@ -242,7 +243,7 @@ final class ProcessFleetSupport implements AutoCloseable {
    * Rewinds {@code group} to the start of this fleet's {@code topics}, as an operator resetting offsets
    * would: the group must have no live member (undeploy its service first).
    */
-  void rewind(String group, List<String> topicNames) throws Exception {
+  void rewind(String service, List<String> topicNames) throws Exception {
     try (Admin admin = Admin.create(KafkaClients.common(config))) {
       Map<TopicPartition, OffsetAndMetadata> offsets = new LinkedHashMap<>();
       for (String t : topicNames) {
@@ -253,7 +254,7 @@ final class ProcessFleetSupport implements AutoCloseable {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (true) {
         try {
-          admin.alterConsumerGroupOffsets(group, offsets).all().get(10, TimeUnit.SECONDS);
+          admin.alterConsumerGroupOffsets(config.consumerGroup(service), offsets).all().get(10, TimeUnit.SECONDS);
           return;
         } catch (Exception e) {
           // the group may still hold the member that just left, for a moment
@@ -268,8 +269,7 @@ final class ProcessFleetSupport implements AutoCloseable {
 
   @Override
   public void close() {
-    // SIGTERM first: a replica that leaves its group now spares the next test's replicas a wait for its
-    // session to time out (the groups are shared by every fleet on the broker)
+    // SIGTERM first: a replica that leaves its group at once frees its cores for the next test
     processes.forEach(p -> p.process.destroy());
     for (ServiceProcess p : processes) {
       try {

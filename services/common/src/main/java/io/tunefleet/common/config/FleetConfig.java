@@ -27,7 +27,7 @@ public final class FleetConfig {
   public static final Setting REPLICATION = Setting.integer("FLEET_REPLICATION_FACTOR",
       "Replication factor of the topics the fleet creates", 1, 1, 10);
   public static final Setting TOPIC_PREFIX = Setting.string("FLEET_TOPIC_PREFIX",
-      "Prefix of every topic name (fleet.requests, fleet.batches, …)", "fleet");
+      "Prefix of every topic name and consumer group (fleet.requests, fleet.trainer, …)", "fleet");
   public static final Setting METRICS_PORT = Setting.integer("FLEET_METRICS_PORT",
       "HTTP port of /metrics, /health and /ready (0 = any free port; local mode uses 9401..9404)", 0, 0, 65535);
   public static final Setting DEVICE = Setting.oneOf("FLEET_DEVICE",
@@ -118,6 +118,14 @@ public final class FleetConfig {
 
   public String topic(String name) {
     return get(TOPIC_PREFIX) + "." + name;
+  }
+
+  /**
+   * The consumer group of a service: {@code PREFIX.service} (e.g. fleet.trainer), so that two fleets with
+   * different topic prefixes on one cluster never share, and rebalance, each other's groups.
+   */
+  public String consumerGroup(String service) {
+    return get(TOPIC_PREFIX) + "." + service;
   }
 
   /** Extra Kafka client properties (TLS, SASL, …) from {@code FLEET_KAFKA_*}. Never logged: may hold secrets. */

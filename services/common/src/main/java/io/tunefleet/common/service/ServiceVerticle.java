@@ -52,7 +52,7 @@ public abstract class ServiceVerticle extends VerticleBase {
       ServiceContext context = new ServiceContext(serviceName(), instance, config, new BlobStore(config.blobRoot()),
           producer, topics, registry);
       handler = createHandler(context);
-      loop = new ConsumerLoop(config, serviceName(), serviceName(), topics(topics), handler, producer,
+      loop = new ConsumerLoop(config, serviceName(), config.consumerGroup(serviceName()), topics(topics), handler, producer,
           topics.deadLetter, registry, instance);
       loop.start();
       return null;
