@@ -59,6 +59,21 @@ final class Ablate implements Callable<Integer> {
       + "(default ${DEFAULT-VALUE}: the demo's data)")
   int distillPerClass = 800;
 
+  @Option(names = "--teacher-epochs", description = "Distillation section: teacher fine-tuning epochs (default ${DEFAULT-VALUE})")
+  int teacherEpochs = 8;
+
+  @Option(names = "--student-epochs", description = "Distillation section: student epochs (default ${DEFAULT-VALUE})")
+  int studentEpochs = 6;
+
+  @Option(names = "--kd", split = ",", description = "Distillation section: the KD students to train against each "
+      + "teacher, as T:alpha pairs (default ${DEFAULT-VALUE}: the fleet's defaults); every teacher also gets a "
+      + "cross-entropy-only student")
+  List<String> kd = List.of("3:0.7");
+
+  @Option(names = "--teacher-label-smoothing", description = "Distillation section: the teacher's label smoothing "
+      + "(default ${DEFAULT-VALUE}, the fleet's default for a job that distils)")
+  double teacherLabelSmoothing = 0;
+
   @Option(names = "--rows", description = "Only the rows of the recipe and long-tail tables whose configuration "
       + "contains this text (default: all)")
   String onlyRows = "";
@@ -145,28 +160,55 @@ final class Ablate implements Callable<Integer> {
 
   private void distill(ImageBatch test, Map<String, NDArray> base) throws Exception {
     LabeledImages train = load("train", distillPerClass);
-    System.out.printf(Locale.ROOT, "### Distillation: %d training images (%d per class), teacher fine-tuned %d epochs, "
-        + "student %d epochs%n%n", train.size(), distillPerClass, 8, 6);
-    System.out.println("| seed | teacher acc | teacher params | student (KD, T=3, α=0.7) acc | student (CE only) acc | student params | retention (KD) |");
-    System.out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    double[] kd = new double[seeds];
+    System.out.printf(Locale.ROOT, "### Distillation: %d training images (%d per class), teacher fine-tuned %d epochs "
+        + "(the fleet's default recipe, label smoothing %s), students %d epochs%n%n", train.size(), distillPerClass,
+        teacherEpochs, fmt(teacherLabelSmoothing), studentEpochs);
+    List<double[]> variants = kd.stream().map(v -> {
+      String[] ta = v.split(":");
+      return new double[] {Double.parseDouble(ta[0]), Double.parseDouble(ta[1])};
+    }).toList();
+    StringBuilder header = new StringBuilder("| seed | teacher acc | teacher params | student (CE only) acc |");
+    StringBuilder rule = new StringBuilder("| ---: | ---: | ---: | ---: |");
+    for (double[] v : variants) {
+      header.append(String.format(Locale.ROOT, " student (KD, T=%s, α=%s) acc |", fmt(v[0]), fmt(v[1])));
+      rule.append(" ---: |");
+    }
+    System.out.println(header + " student params | retention (first KD) |");
+    System.out.println(rule + " ---: | ---: |");
     double[] ce = new double[seeds];
+    double[][] kdAcc = new double[variants.size()][seeds];
     double[] ret = new double[seeds];
     for (int s = 0; s < seeds; s++) {
-      TrainingRequest r = resolve(request(s).setRecipe(request(s).getRecipe().toBuilder().setEpochs(8))
-          .setDistillation(Distillation.newBuilder().setEpochs(6)).build());
+      // the teacher as the fleet trains it by default: every stage from the start at one learning rate
+      Recipe.Builder recipe = request(s).getRecipe().toBuilder().setEpochs(teacherEpochs).clearLrBackbone().clearUnfreeze()
+          .setLabelSmoothing(teacherLabelSmoothing);
+      TrainingRequest r = resolve(request(s).setRecipe(recipe).setDistillation(Distillation.newBuilder()
+          .setEpochs(studentEpochs)).build());
       LocalRun.Result teacher = LocalRun.teacher(r, train, test, base, false);
-      LocalRun.Result withKd = LocalRun.student(r, train, test, teacher.bestModel());
       TrainingRequest ceOnly = r.toBuilder().setDistillation(r.getDistillation().toBuilder().setAlpha(0)).build();
       LocalRun.Result withCe = LocalRun.student(ceOnly, train, test, teacher.bestModel());
-      kd[s] = withKd.accuracy();
       ce[s] = withCe.accuracy();
-      ret[s] = withKd.accuracy() / teacher.accuracy();
-      System.out.printf(Locale.ROOT, "| %d | %.4f | %,d | %.4f | %.4f | %,d | %.1f%% |%n", s, teacher.accuracy(),
-          teacher.parameters(), withKd.accuracy(), withCe.accuracy(), withKd.parameters(), 100 * ret[s]);
-      System.err.printf(Locale.ROOT, "ablate: distill seed %d done%n", s);
+      StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "| %d | %.4f | %,d | %.4f |", s, teacher.accuracy(),
+          teacher.parameters(), withCe.accuracy()));
+      for (int i = 0; i < variants.size(); i++) {
+        TrainingRequest withKd = r.toBuilder().setDistillation(r.getDistillation().toBuilder()
+            .setTemperature(variants.get(i)[0]).setAlpha(variants.get(i)[1])).build();
+        kdAcc[i][s] = LocalRun.student(withKd, train, test, teacher.bestModel()).accuracy();
+        row.append(String.format(Locale.ROOT, " %.4f |", kdAcc[i][s]));
+      }
+      ret[s] = kdAcc[0][s] / teacher.accuracy();
+      System.out.printf(Locale.ROOT, "%s %,d | %.1f%% |%n", row, withCe.parameters(), 100 * ret[s]);
+      System.err.printf(Locale.ROOT, "ablate: distill seed %d: %s%n", s, row);
     }
-    System.out.printf(Locale.ROOT, "| mean | | | %s | %s | | %s |%n%n", pm(kd), pm(ce), pm(ret));
+    StringBuilder mean = new StringBuilder("| mean | | | " + pm(ce) + " |");
+    for (double[] acc : kdAcc) {
+      mean.append(' ').append(pm(acc)).append(" |");
+    }
+    System.out.printf(Locale.ROOT, "%s | %s |%n%n", mean, pm(ret));
+  }
+
+  private static String fmt(double v) {
+    return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
   }
 
   private void table(Map<String, UnaryOperator<TrainingRequest.Builder>> configurations, LabeledImages train,

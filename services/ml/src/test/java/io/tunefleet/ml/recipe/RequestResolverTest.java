@@ -9,6 +9,7 @@ import io.tunefleet.ml.validation.InvalidSpecException;
 import io.tunefleet.proto.v1.Architecture;
 import io.tunefleet.proto.v1.BaseModel;
 import io.tunefleet.proto.v1.DatasetSpec;
+import io.tunefleet.proto.v1.Distillation;
 import io.tunefleet.proto.v1.Recipe;
 import io.tunefleet.proto.v1.TrainingRequest;
 import java.nio.file.Files;
@@ -40,7 +41,10 @@ class RequestResolverTest {
     assertEquals(10, rc.getEpochs());
     assertEquals(64, rc.getBatchSize());
     assertEquals(0.9, rc.getMomentum(), 1e-12);
-    assertEquals(0.1, rc.getLabelSmoothing(), 1e-12);
+    // the default job distils: its teacher trains without label smoothing; a job that does not distil uses 0.1
+    assertEquals(0.0, rc.getLabelSmoothing(), 1e-12);
+    assertEquals(0.1, RequestResolver.resolve(good().toBuilder().setDistillation(Distillation.newBuilder().setEnabled(false))
+        .build(), new PathPolicy(List.of(root))).getRecipe().getLabelSmoothing(), 1e-12);
     assertEquals(5, rc.getEarlyStoppingPatience());
     assertEquals(0.1, r.getDataset().getValidationFraction(), 1e-12);
     assertEquals(1, rc.getAugmentationsCount());
