@@ -88,6 +88,7 @@ def main():
     blocks = [int(b) for b in sys.argv[1].split(",")]
     width, bottleneck, stem = int(sys.argv[2]), sys.argv[3] == "1", sys.argv[4]
     size, batch, steps, threads = int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8])
+    warmup_s = float(sys.argv[9]) if len(sys.argv) > 9 else 0.0
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     model = ResNet(blocks, width, bottleneck, stem, 10)
@@ -103,8 +104,11 @@ def main():
         loss.backward()
         opt.step()
 
-    for _ in range(max(3, steps // 5)):
+    # warm-up: at least max(3, steps / 5) steps and warmup_s seconds, as the trainer's side does
+    start, done = time.perf_counter(), 0
+    while done < max(3, steps // 5) or time.perf_counter() - start < warmup_s:
         step()
+        done += 1
     window = max(1, steps // 5)
     rates = []
     for _ in range(5):

@@ -16,6 +16,7 @@ import io.tunefleet.ml.recipe.SessionConfigs;
 import io.tunefleet.ml.train.TrainingSession;
 import io.tunefleet.proto.v1.Checkpoint;
 import io.tunefleet.proto.v1.Distillation;
+import io.tunefleet.proto.v1.Evaluation;
 import io.tunefleet.proto.v1.Phase;
 import io.tunefleet.proto.v1.Recipe;
 import io.tunefleet.proto.v1.TrainingRequest;
@@ -60,17 +61,21 @@ final class Bench implements Callable<Integer> {
     TrainingRequest resolved = RequestResolver.resolve(job, new PathPolicy(config.dataRoots()));
     BareResult bare1 = bareLoop(resolved, config);
     System.err.printf(Locale.ROOT, "bench: bare loop %.1f images/s%n", bare1.imagesPerSecond());
-    double fleet = throughFleet(job, config, bare1.imagesPerEpoch());
-    System.err.printf(Locale.ROOT, "bench: fleet %.1f images/s%n", fleet);
+    FleetResult fleetRun = throughFleet(job, config, bare1.imagesPerEpoch());
+    double fleet = fleetRun.imagesPerSecond();
+    System.err.printf(Locale.ROOT, "bench: fleet %.1f images/s (its steps alone: %.1f; %.2f s per evaluation)%n", fleet,
+        fleetRun.stepImagesPerSecond(), fleetRun.evaluationSeconds());
     BareResult bare2 = bareLoop(resolved, config);
     System.err.printf(Locale.ROOT, "bench: bare loop again %.1f images/s%n", bare2.imagesPerSecond());
     double bare = (bare1.imagesPerSecond() + bare2.imagesPerSecond()) / 2;
     if (json) {
       System.out.printf(Locale.ROOT, "{\"config\":\"%s\",\"epochs_measured\":%d,\"fleet_images_per_s\":%.1f,"
-          + "\"bare_images_per_s\":%.1f,\"ratio\":%.3f}%n", request.getFileName(), epochs - 1, fleet, bare, fleet / bare);
+          + "\"fleet_step_images_per_s\":%.1f,\"evaluation_s\":%.3f,\"bare_images_per_s\":%.1f,\"ratio\":%.3f}%n",
+          request.getFileName(), epochs - 1, fleet, fleetRun.stepImagesPerSecond(), fleetRun.evaluationSeconds(), bare, fleet / bare);
     } else {
       System.out.printf(Locale.ROOT, "%-28s %12s%n", "run (" + request.getFileName() + ")", "images/s");
       System.out.printf(Locale.ROOT, "%-28s %12.1f%n", "fleet (end to end)", fleet);
+      System.out.printf(Locale.ROOT, "%-28s %12.1f%n", "fleet, its steps alone", fleetRun.stepImagesPerSecond());
       System.out.printf(Locale.ROOT, "%-28s %12.1f%n", "bare DJL loop (mean of 2)", bare);
       System.out.printf(Locale.ROOT, "%-28s %12.3f%n", "ratio fleet / bare", fleet / bare);
     }
@@ -110,8 +115,14 @@ final class Bench implements Callable<Integer> {
     }
   }
 
-  /** One job through a local fleet; throughput between its first and last TRAIN checkpoint events. */
-  static double throughFleet(TrainingRequest job, FleetConfig config, long imagesPerEpoch) throws Exception {
+  /**
+   * A fleet run: images/s between the first and last TRAIN checkpoint events, and the trainer's own steps'
+   * images/s over the same epochs (compute only: what the other services' load leaves of the step).
+   */
+  record FleetResult(double imagesPerSecond, double stepImagesPerSecond, double evaluationSeconds) {}
+
+  /** One job through a local fleet, measured after its first epoch. */
+  static FleetResult throughFleet(TrainingRequest job, FleetConfig config, long imagesPerEpoch) throws Exception {
     try (LocalFleet fleet = LocalFleet.start(config.with(FleetConfig.TOPIC_PREFIX.key(), job.getJobId()), false);
         FleetClient client = new FleetClient(fleet.config())) {
       client.submit(job);
@@ -120,14 +131,26 @@ final class Bench implements Callable<Integer> {
         throw new IllegalStateException("bench job failed: " + o.lastStatus().getMessage());
       }
       List<Long> times = new ArrayList<>();
+      double stepSeconds = 0;
       for (ConsumerRecord<String, byte[]> r : client.readAll(job.getJobId(), List.of(client.topics().checkpoints))) {
-        if (Checkpoint.parseFrom(r.value()).getPhase() == Phase.TRAIN) {
+        Checkpoint c = Checkpoint.parseFrom(r.value());
+        if (c.getPhase() == Phase.TRAIN) {
           times.add(r.timestamp());
+          if (c.getEpoch() > 0) {
+            stepSeconds += imagesPerEpoch / c.getImagesPerS();
+          }
         }
       }
       times.sort(Long::compare);
       double seconds = (times.get(times.size() - 1) - times.get(0)) / 1e3;
-      return imagesPerEpoch * (times.size() - 1) / seconds;
+      long images = imagesPerEpoch * (times.size() - 1);
+      double evaluation = 0;
+      int evaluations = 0;
+      for (ConsumerRecord<String, byte[]> r : client.readAll(job.getJobId(), List.of(client.topics().evaluations))) {
+        evaluation += Evaluation.parseFrom(r.value()).getEvalSeconds();
+        evaluations++;
+      }
+      return new FleetResult(images / seconds, images / stepSeconds, evaluations == 0 ? 0 : evaluation / evaluations);
     }
   }
 }

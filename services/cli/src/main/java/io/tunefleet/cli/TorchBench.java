@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
 /**
  * `fleet bench-pytorch`: the trainer's step (TrainingSession: DJL, libtorch) against a plain PyTorch loop
  * (bench/pytorch_train_bench.py on Debian's python3-torch) on the same architecture, input size, batch,
- * optimizer and thread count, alternating trainer and PyTorch twice per configuration; median images/s.
+ * optimizer and thread count, alternating trainer and PyTorch ({@code --rounds} times per configuration);
+ * median images/s.
  */
 @Command(name = "bench-pytorch", description = "Trainer step vs plain PyTorch, images/s per configuration.")
 final class TorchBench implements Callable<Integer> {
@@ -44,6 +45,13 @@ final class TorchBench implements Callable<Integer> {
   @Option(names = "--only", description = "Run only configurations whose name contains this")
   String only = "";
 
+  @Option(names = "--warmup-seconds", description = "Warm-up before timing, on both sides (default ${DEFAULT-VALUE}): "
+      + "the JVM compiles the trainer's Java code paths during the first few hundred steps")
+  double warmupSeconds = 8;
+
+  @Option(names = "--rounds", description = "Alternations of trainer and PyTorch per configuration (default ${DEFAULT-VALUE})")
+  int rounds = 2;
+
   @Option(names = "--threads", description = "Intra-op threads for both (default: the machine's cores)")
   int threads = Runtime.getRuntime().availableProcessors();
 
@@ -58,9 +66,9 @@ final class TorchBench implements Callable<Integer> {
       }
       List<Double> trainer = new ArrayList<>();
       List<Double> torch = new ArrayList<>();
-      for (int round = 0; round < 2; round++) {
-        trainer.add(trainer(c));
-        torch.add(pytorch(c, threads));
+      for (int round = 0; round < rounds; round++) {
+        trainer.add(trainer(c, warmupSeconds));
+        torch.add(pytorch(c, threads, warmupSeconds));
       }
       double t = median(trainer);
       double p = median(torch);
@@ -75,7 +83,7 @@ final class TorchBench implements Callable<Integer> {
     return 0;
   }
 
-  static double trainer(Config c) {
+  static double trainer(Config c, double warmupSeconds) {
     Architecture a = Architecture.newBuilder().setFamily("resnet").addAllBlocks(Arrays.stream(c.blocks()).boxed().toList())
         .setBaseWidth(c.width()).setBottleneck(c.bottleneck()).setStem(c.stem()).setNumClasses(10).build();
     SplittableRandom rng = new SplittableRandom(0);
@@ -93,7 +101,8 @@ final class TorchBench implements Callable<Integer> {
     try (TrainingSession s = TrainingSession.create(a, c.size(), new TrainingSession.Config(0.01f, 0.01f, 0.9f, 5e-4f,
         new LabelSmoothingLoss(0.1f), UnfreezeSchedule.everythingTrainable(), 1000), Device.cpu())) {
       s.beginEpoch(0);
-      for (int i = 0; i < Math.max(3, c.steps() / 5); i++) {
+      long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+      for (int i = 0; i < Math.max(3, c.steps() / 5) || System.nanoTime() < warmupEnd; i++) {
         s.step(batch);
       }
       int window = Math.max(1, c.steps() / 5);
@@ -109,11 +118,11 @@ final class TorchBench implements Callable<Integer> {
     }
   }
 
-  static double pytorch(Config c, int threads) throws IOException, InterruptedException {
+  static double pytorch(Config c, int threads, double warmupSeconds) throws IOException, InterruptedException {
     List<String> cmd = List.of("/usr/bin/python3", Path.of("bench/pytorch_train_bench.py").toString(),
         String.join(",", Arrays.stream(c.blocks()).mapToObj(Integer::toString).toList()), Integer.toString(c.width()),
         c.bottleneck() ? "1" : "0", c.stem(), Integer.toString(c.size()), Integer.toString(c.batch()),
-        Integer.toString(c.steps()), Integer.toString(threads));
+        Integer.toString(c.steps()), Integer.toString(threads), Double.toString(warmupSeconds));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (p.waitFor() != 0) {
