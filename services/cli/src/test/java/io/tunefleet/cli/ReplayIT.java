@@ -138,11 +138,11 @@ class ReplayIT {
     }
   }
 
-  /** Waits until {@code group} has committed the end of each of {@code topics}: it has re-read everything. */
-  private static void awaitCaughtUp(ProcessFleetSupport fleet, String group, List<String> topics) {
-    ProcessFleetSupport.await(group + " to re-read " + topics, Duration.ofMinutes(2), () -> {
+  /** Waits until {@code service}'s group has committed the end of each of {@code topics}: it has re-read everything. */
+  private static void awaitCaughtUp(ProcessFleetSupport fleet, String service, List<String> topics) {
+    ProcessFleetSupport.await(service + " to re-read " + topics, Duration.ofMinutes(2), () -> {
       try (Admin admin = Admin.create(KafkaClients.common(fleet.config()))) {
-        Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
+        Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(fleet.config().consumerGroup(service))
             .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
         Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
         committed.keySet().stream().filter(tp -> topics.contains(tp.topic())).forEach(tp -> latest.put(tp, OffsetSpec.latest()));

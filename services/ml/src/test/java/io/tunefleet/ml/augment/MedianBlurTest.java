@@ -45,15 +45,7 @@ class MedianBlurTest {
     for (int k = 3; k <= 15; k += 2) {
       for (int[] s : sizes) {
         for (ImageU8 img : new ImageU8[] {TestImages.random(k * 100L + s[1], s[0], s[1], s[2]), smooth(s[0], s[1], s[2])}) {
-          ImageU8 out = MedianFilter.median(img, k);
-          for (int y = 0; y < s[0]; y++) {
-            for (int x = 0; x < s[1]; x++) {
-              for (int c = 0; c < s[2]; c++) {
-                assertEquals(bruteForceMedian(img, y, x, c, k), out.get(y, x, c),
-                    "k=" + k + " " + Arrays.toString(s) + " at " + y + "," + x + "," + c);
-              }
-            }
-          }
+          assertMatchesBruteForce(img, k, Arrays.toString(s));
         }
       }
     }
@@ -66,16 +58,7 @@ class MedianBlurTest {
     int[][] sizes = {{37, 224, 3}, {50, 100, 3}, {23, 40, 1}, {61, 75, 1}, {31, 9, 4}};
     for (int k = 3; k <= 7; k += 2) {
       for (int[] s : sizes) {
-        ImageU8 img = TestImages.random(k * 1000L + s[0], s[0], s[1], s[2]);
-        ImageU8 out = MedianFilter.median(img, k);
-        for (int y = 0; y < s[0]; y++) {
-          for (int x = 0; x < s[1]; x++) {
-            for (int c = 0; c < s[2]; c++) {
-              assertEquals(bruteForceMedian(img, y, x, c, k), out.get(y, x, c),
-                  "k=" + k + " " + Arrays.toString(s) + " at " + y + "," + x + "," + c);
-            }
-          }
-        }
+        assertMatchesBruteForce(TestImages.random(k * 1000L + s[0], s[0], s[1], s[2]), k, Arrays.toString(s));
       }
     }
   }
@@ -121,6 +104,18 @@ class MedianBlurTest {
       px[i] = (byte) Math.max(0, Math.min(255, 128 + 60 * Math.sin(x * 0.3 + y * 0.2) + rng.nextInt(21) - 10));
     }
     return new ImageU8(h, w, c, px);
+  }
+
+  /** Every pixel of the k x k median of {@code img} equals the brute-force median of its window. */
+  private static void assertMatchesBruteForce(ImageU8 img, int k, String what) {
+    ImageU8 out = MedianFilter.median(img, k);
+    for (int y = 0; y < img.height(); y++) {
+      for (int x = 0; x < img.width(); x++) {
+        for (int c = 0; c < img.channels(); c++) {
+          assertEquals(bruteForceMedian(img, y, x, c, k), out.get(y, x, c), "k=" + k + " " + what + " at " + y + "," + x + "," + c);
+        }
+      }
+    }
   }
 
   private static int bruteForceMedian(ImageU8 img, int y, int x, int c, int k) {
