@@ -180,10 +180,9 @@ final class Ablate implements Callable<Integer> {
     double[] ret = new double[seeds];
     for (int s = 0; s < seeds; s++) {
       // the teacher as the fleet trains it by default: every stage from the start at one learning rate
-      Recipe.Builder recipe = request(s).getRecipe().toBuilder().setEpochs(teacherEpochs).clearLrBackbone().clearUnfreeze()
-          .setLabelSmoothing(teacherLabelSmoothing);
-      TrainingRequest r = resolve(request(s).setRecipe(recipe).setDistillation(Distillation.newBuilder()
-          .setEpochs(studentEpochs)).build());
+      TrainingRequest.Builder b = request(s);
+      b.getRecipeBuilder().setEpochs(teacherEpochs).clearLrBackbone().clearUnfreeze().setLabelSmoothing(teacherLabelSmoothing);
+      TrainingRequest r = resolve(b.setDistillation(Distillation.newBuilder().setEpochs(studentEpochs)).build());
       LocalRun.Result teacher = LocalRun.teacher(r, train, test, base, false);
       TrainingRequest ceOnly = r.toBuilder().setDistillation(r.getDistillation().toBuilder().setAlpha(0)).build();
       LocalRun.Result withCe = LocalRun.student(ceOnly, train, test, teacher.bestModel());

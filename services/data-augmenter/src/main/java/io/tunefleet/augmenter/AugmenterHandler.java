@@ -22,6 +22,7 @@ import io.tunefleet.ml.data.LabeledImages;
 import io.tunefleet.ml.data.StratifiedSplit;
 import io.tunefleet.ml.recipe.PathPolicy;
 import io.tunefleet.ml.recipe.RequestResolver;
+import io.tunefleet.ml.recipe.SessionConfigs;
 import io.tunefleet.ml.validation.FieldProblem;
 import io.tunefleet.ml.validation.InvalidSpecException;
 import io.tunefleet.proto.v1.BatchRef;
@@ -227,7 +228,7 @@ final class AugmenterHandler implements RecordHandler {
   private void produceEpoch(Job state, Phase phase, int epoch, BlobRef teacher, BlobRef difficulty, int unfreezeStage)
       throws IOException {
     TrainingRequest r = state.request;
-    boolean stamp = phase == Phase.TRAIN && r.getRecipe().getUnfreeze().getPlateauPatience() > 0;
+    boolean stamp = phase == Phase.TRAIN && SessionConfigs.unfreeze(r).plateauDriven();
     String job = r.getJobId();
     if (blobs.exists(JobPaths.epochDone(job, phase, epoch))) {
       return;

@@ -13,23 +13,16 @@ public final class Blur extends ProbabilisticTransform {
   public static final int DEFAULT_BLUR_LIMIT = 7;
   public static final int MAX_BLUR_LIMIT = 31;
 
-  private final int blurMin;
-  private final int blurLimit;
+  private final KernelSizes sizes;
 
   public Blur(int blurMin, int blurLimit, double p) {
     super(p);
-    if (blurMin < 3 || blurLimit < blurMin || blurLimit > MAX_BLUR_LIMIT) {
-      throw new IllegalArgumentException("need 3 <= blurMin <= blurLimit <= " + MAX_BLUR_LIMIT
-          + ", was " + blurMin + ", " + blurLimit);
-    }
-    this.blurMin = blurMin;
-    this.blurLimit = blurLimit;
+    this.sizes = KernelSizes.of(blurMin, blurLimit, MAX_BLUR_LIMIT);
   }
 
   @Override
   public ImageU8 applyAlways(ImageU8 image, SplittableRandom rng) {
-    int ksize = blurMin + 2 * rng.nextInt((blurLimit - blurMin) / 2 + 1);
-    return boxBlur(image, ksize);
+    return boxBlur(image, sizes.draw(rng));
   }
 
   /** {@code cv2.blur(img, (ksize, ksize))}. */
@@ -109,7 +102,7 @@ public final class Blur extends ProbabilisticTransform {
     return new ImageU8(h, w, c, out);
   }
 
-  static void addInto(int[] acc, int[] add, int n) {
+  private static void addInto(int[] acc, int[] add, int n) {
     for (int i = 0; i < n; i++) {
       acc[i] += add[i];
     }
@@ -117,6 +110,6 @@ public final class Blur extends ProbabilisticTransform {
 
   @Override
   public String toString() {
-    return "Blur(blur_limit=(" + blurMin + ", " + blurLimit + "), p=" + p() + ")";
+    return "Blur(" + sizes + ", p=" + p() + ")";
   }
 }

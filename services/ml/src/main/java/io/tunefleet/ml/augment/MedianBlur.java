@@ -12,28 +12,20 @@ public final class MedianBlur extends ProbabilisticTransform {
   public static final int DEFAULT_BLUR_LIMIT = 7;
   public static final int MAX_BLUR_LIMIT = 15;
 
-  private final int blurMin;
-  private final int blurLimit;
+  private final KernelSizes sizes;
 
   public MedianBlur(int blurMin, int blurLimit, double p) {
     super(p);
-    if (blurMin < 3 || blurMin % 2 == 0 || blurLimit % 2 == 0 || blurLimit < blurMin
-        || blurLimit > MAX_BLUR_LIMIT) {
-      throw new IllegalArgumentException("need odd 3 <= blurMin <= blurLimit <= " + MAX_BLUR_LIMIT
-          + ", was " + blurMin + ", " + blurLimit);
-    }
-    this.blurMin = blurMin;
-    this.blurLimit = blurLimit;
+    this.sizes = KernelSizes.odd(blurMin, blurLimit, MAX_BLUR_LIMIT);
   }
 
   @Override
   public ImageU8 applyAlways(ImageU8 image, SplittableRandom rng) {
-    int ksize = blurMin + 2 * rng.nextInt((blurLimit - blurMin) / 2 + 1);
-    return MedianFilter.median(image, ksize);
+    return MedianFilter.median(image, sizes.draw(rng));
   }
 
   @Override
   public String toString() {
-    return "MedianBlur(blur_limit=(" + blurMin + ", " + blurLimit + "), p=" + p() + ")";
+    return "MedianBlur(" + sizes + ", p=" + p() + ")";
   }
 }

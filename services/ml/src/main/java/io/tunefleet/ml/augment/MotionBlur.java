@@ -56,19 +56,12 @@ public final class MotionBlur extends ProbabilisticTransform {
     }
   }
 
-  private final int blurMin;
-  private final int blurLimit;
+  private final KernelSizes sizes;
   private final boolean allowShifted;
 
   public MotionBlur(int blurMin, int blurLimit, boolean allowShifted, double p) {
     super(p);
-    if (blurMin < 3 || blurMin % 2 == 0 || blurLimit % 2 == 0 || blurLimit < blurMin
-        || blurLimit > MAX_BLUR_LIMIT) {
-      throw new IllegalArgumentException("need odd 3 <= blurMin <= blurLimit <= " + MAX_BLUR_LIMIT
-          + ", was " + blurMin + ", " + blurLimit);
-    }
-    this.blurMin = blurMin;
-    this.blurLimit = blurLimit;
+    this.sizes = KernelSizes.odd(blurMin, blurLimit, MAX_BLUR_LIMIT);
     this.allowShifted = allowShifted;
   }
 
@@ -79,7 +72,7 @@ public final class MotionBlur extends ProbabilisticTransform {
 
   /** The kernel as a ksize x ksize mask (row-major, true = on the line), drawn like Albumentations. */
   boolean[] randomKernel(SplittableRandom rng) {
-    int ksize = blurMin + 2 * rng.nextInt((blurLimit - blurMin) / 2 + 1);
+    int ksize = sizes.draw(rng);
     int x1 = rng.nextInt(ksize);
     int x2 = rng.nextInt(ksize);
     int y1;
@@ -369,7 +362,6 @@ public final class MotionBlur extends ProbabilisticTransform {
 
   @Override
   public String toString() {
-    return "MotionBlur(blur_limit=(" + blurMin + ", " + blurLimit + "), allow_shifted=" + allowShifted
-        + ", p=" + p() + ")";
+    return "MotionBlur(" + sizes + ", allow_shifted=" + allowShifted + ", p=" + p() + ")";
   }
 }

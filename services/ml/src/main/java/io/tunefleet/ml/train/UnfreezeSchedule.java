@@ -1,6 +1,5 @@
 package io.tunefleet.ml.train;
 
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -67,17 +66,6 @@ public record UnfreezeSchedule(List<String> stages, int epochsPerStage, int stag
     names.add("head");
     names.addAll(stages.subList(0, stageIndex));
     return names;
-  }
-
-  /** Names of the trainable stages in {@code epoch} under the epoch-based schedule. */
-  public Set<String> trainable(int epoch) {
-    return trainableAt(stageIndex(epoch));
-  }
-
-  public List<String> frozen(int epoch, List<String> allStages) {
-    List<String> frozen = new ArrayList<>(allStages);
-    frozen.removeAll(trainable(epoch));
-    return frozen;
   }
 
   /**

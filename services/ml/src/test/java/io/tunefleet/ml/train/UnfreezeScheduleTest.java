@@ -17,8 +17,9 @@ class UnfreezeScheduleTest {
   void epochBasedScheduleUnfreezesStagesEveryNEpochs() {
     UnfreezeSchedule s = new UnfreezeSchedule(STAGES, 2, 2);
     assertEquals(List.of(0, 0, 2, 2, 4, 4, 5, 5), java.util.stream.IntStream.range(0, 8).map(s::stageIndex).boxed().toList());
-    assertEquals(Set.of("head", "layer4", "layer3"), s.trainable(2));
-    assertEquals(List.of("stem", "layer1", "layer2"), s.frozen(3, List.of("stem", "layer1", "layer2", "layer3", "layer4", "head")));
+    assertEquals(Set.of("head", "layer4", "layer3"), s.trainableAt(s.stageIndex(2)));
+    // stem, layer1 and layer2 stay frozen in epoch 3
+    assertEquals(Set.of("head", "layer4", "layer3"), s.trainableAt(s.stageIndex(3)));
     assertEquals(5, UnfreezeSchedule.everythingTrainable().stageIndex(0));
   }
 
