@@ -13,6 +13,7 @@ import io.tunefleet.ml.data.StratifiedSplit;
 import io.tunefleet.ml.recipe.PathPolicy;
 import io.tunefleet.ml.recipe.RequestResolver;
 import io.tunefleet.ml.recipe.SessionConfigs;
+import io.tunefleet.ml.train.TorchThread;
 import io.tunefleet.ml.train.TrainingSession;
 import io.tunefleet.proto.v1.Checkpoint;
 import io.tunefleet.proto.v1.Distillation;
@@ -25,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -46,11 +48,17 @@ final class Bench implements Callable<Integer> {
   @Option(names = "--epochs", description = "Epochs per run, the first one is warm-up (default ${DEFAULT-VALUE})")
   int epochs = 6;
 
+  @Option(names = "--rounds", description = "Fleet runs, each between two bare runs; medians are reported (default ${DEFAULT-VALUE})")
+  int rounds = 3;
+
   @Option(names = "--json", description = "Print one JSON object instead of a table")
   boolean json;
 
   @Override
   public Integer call() throws Exception {
+    if (rounds < 1) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--rounds must be at least 1, was " + rounds);
+    }
     FleetConfig config = Fleet.config();
     TrainingRequest base = FleetClient.parseRequest(Files.readString(request, StandardCharsets.UTF_8));
     TrainingRequest job = base.toBuilder().setJobId("bench-" + System.currentTimeMillis() / 1000)
@@ -59,27 +67,58 @@ final class Bench implements Callable<Integer> {
             .setDiagnosticsEvery(0))
         .setDistillation(Distillation.newBuilder().setEnabled(false)).build();
     TrainingRequest resolved = RequestResolver.resolve(job, new PathPolicy(config.dataRoots()));
-    BareResult bare1 = bareLoop(resolved, config);
-    System.err.printf(Locale.ROOT, "bench: bare loop %.1f images/s%n", bare1.imagesPerSecond());
-    FleetResult fleetRun = throughFleet(job, config, bare1.imagesPerEpoch());
-    double fleet = fleetRun.imagesPerSecond();
-    System.err.printf(Locale.ROOT, "bench: fleet %.1f images/s (its steps alone: %.1f; %.2f s per evaluation)%n", fleet,
-        fleetRun.stepImagesPerSecond(), fleetRun.evaluationSeconds());
-    BareResult bare2 = bareLoop(resolved, config);
-    System.err.printf(Locale.ROOT, "bench: bare loop again %.1f images/s%n", bare2.imagesPerSecond());
-    double bare = (bare1.imagesPerSecond() + bare2.imagesPerSecond()) / 2;
+    // bare, fleet, bare, fleet, ..., bare: each fleet run is compared with the bare runs on either side of it,
+    // which on a shared machine moves less than comparing with one bare run at the start
+    double[] bare = new double[rounds + 1];
+    FleetResult[] fleet = new FleetResult[rounds];
+    double[] ratio = new double[rounds];
+    long imagesPerEpoch = 0;
+    for (int i = 0; i <= rounds; i++) {
+      // on the thread the fleet's services use for libtorch, so this JVM never holds a second OpenMP team
+      BareResult b = TorchThread.call(() -> bareLoop(resolved, config));
+      bare[i] = b.imagesPerSecond();
+      imagesPerEpoch = b.imagesPerEpoch();
+      System.err.printf(Locale.ROOT, "bench: bare loop %.1f images/s%n", bare[i]);
+      if (i > 0) {
+        ratio[i - 1] = fleet[i - 1].imagesPerSecond() / ((bare[i - 1] + bare[i]) / 2);
+      }
+      if (i < rounds) {
+        TrainingRequest run = job.toBuilder().setJobId(job.getJobId() + "-" + i).build();
+        fleet[i] = throughFleet(run, config, imagesPerEpoch);
+        System.err.printf(Locale.ROOT, "bench: fleet %.1f images/s (its steps alone: %.1f; %.2f s per evaluation)%n",
+            fleet[i].imagesPerSecond(), fleet[i].stepImagesPerSecond(), fleet[i].evaluationSeconds());
+      }
+    }
+    double fleetMedian = median(Arrays.stream(fleet).mapToDouble(FleetResult::imagesPerSecond).toArray());
+    double stepsMedian = median(Arrays.stream(fleet).mapToDouble(FleetResult::stepImagesPerSecond).toArray());
+    double evaluationMedian = median(Arrays.stream(fleet).mapToDouble(FleetResult::evaluationSeconds).toArray());
+    double bareMedian = median(bare);
+    double ratioMedian = median(ratio);
     if (json) {
-      System.out.printf(Locale.ROOT, "{\"config\":\"%s\",\"epochs_measured\":%d,\"fleet_images_per_s\":%.1f,"
-          + "\"fleet_step_images_per_s\":%.1f,\"evaluation_s\":%.3f,\"bare_images_per_s\":%.1f,\"ratio\":%.3f}%n",
-          request.getFileName(), epochs - 1, fleet, fleetRun.stepImagesPerSecond(), fleetRun.evaluationSeconds(), bare, fleet / bare);
+      System.out.printf(Locale.ROOT, "{\"config\":\"%s\",\"epochs_measured\":%d,\"rounds\":%d,\"fleet_images_per_s\":%.1f,"
+          + "\"fleet_step_images_per_s\":%.1f,\"evaluation_s\":%.3f,\"bare_images_per_s\":%.1f,\"ratio\":%.3f,"
+          + "\"fleet_runs\":%s,\"bare_runs\":%s,\"ratios\":%s}%n",
+          request.getFileName(), epochs - 1, rounds, fleetMedian, stepsMedian, evaluationMedian, bareMedian, ratioMedian,
+          list(Arrays.stream(fleet).mapToDouble(FleetResult::imagesPerSecond).toArray(), 1), list(bare, 1), list(ratio, 3));
     } else {
-      System.out.printf(Locale.ROOT, "%-28s %12s%n", "run (" + request.getFileName() + ")", "images/s");
-      System.out.printf(Locale.ROOT, "%-28s %12.1f%n", "fleet (end to end)", fleet);
-      System.out.printf(Locale.ROOT, "%-28s %12.1f%n", "fleet, its steps alone", fleetRun.stepImagesPerSecond());
-      System.out.printf(Locale.ROOT, "%-28s %12.1f%n", "bare DJL loop (mean of 2)", bare);
-      System.out.printf(Locale.ROOT, "%-28s %12.3f%n", "ratio fleet / bare", fleet / bare);
+      System.out.printf(Locale.ROOT, "%-34s %12s%n", "run (" + request.getFileName() + ", medians)", "images/s");
+      System.out.printf(Locale.ROOT, "%-34s %12.1f%n", "fleet (end to end)", fleetMedian);
+      System.out.printf(Locale.ROOT, "%-34s %12.1f%n", "fleet, its steps alone", stepsMedian);
+      System.out.printf(Locale.ROOT, "%-34s %12.1f%n", "bare DJL loop", bareMedian);
+      System.out.printf(Locale.ROOT, "%-34s %12.3f%n", "ratio fleet / bare (per round)", ratioMedian);
     }
     return 0;
+  }
+
+  static double median(double[] values) {
+    double[] v = values.clone();
+    Arrays.sort(v);
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  }
+
+  private static String list(double[] values, int decimals) {
+    return Arrays.stream(values).mapToObj(v -> String.format(Locale.ROOT, "%." + decimals + "f", v))
+        .collect(java.util.stream.Collectors.joining(",", "[", "]"));
   }
 
   /** Steady-state throughput of the bare loop and the size of an epoch. */

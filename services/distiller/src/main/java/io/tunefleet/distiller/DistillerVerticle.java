@@ -5,6 +5,7 @@ import io.tunefleet.common.kafka.Topics;
 import io.tunefleet.common.service.ServiceContext;
 import io.tunefleet.common.service.ServiceLauncher;
 import io.tunefleet.common.service.ServiceVerticle;
+import io.tunefleet.ml.train.TorchThread;
 import java.util.List;
 
 /**
@@ -26,7 +27,8 @@ public final class DistillerVerticle extends ServiceVerticle {
 
   @Override
   protected RecordHandler createHandler(ServiceContext context) {
-    return new DistillerHandler(context);
+    // libtorch work of every service in this JVM on one thread: see TorchThread
+    return new DistillerHandler(context).runningOn(TorchThread.executor());
   }
 
   public static void main(String[] args) {

@@ -5,6 +5,7 @@ import io.tunefleet.common.kafka.Topics;
 import io.tunefleet.common.service.ServiceContext;
 import io.tunefleet.common.service.ServiceLauncher;
 import io.tunefleet.common.service.ServiceVerticle;
+import io.tunefleet.ml.train.TorchThread;
 import java.util.List;
 
 /** The evaluator service: checkpoints in, verdicts (metrics, best so far, early stopping) out. */
@@ -23,7 +24,8 @@ public final class EvaluatorVerticle extends ServiceVerticle {
 
   @Override
   protected RecordHandler createHandler(ServiceContext context) {
-    return new EvaluatorHandler(context);
+    // libtorch work of every service in this JVM on one thread: see TorchThread
+    return new EvaluatorHandler(context).runningOn(TorchThread.executor());
   }
 
   public static void main(String[] args) {

@@ -6,6 +6,7 @@ import io.tunefleet.common.kafka.Topics;
 import io.tunefleet.common.service.ServiceContext;
 import io.tunefleet.common.service.ServiceLauncher;
 import io.tunefleet.common.service.ServiceVerticle;
+import io.tunefleet.ml.train.TorchThread;
 import io.tunefleet.proto.v1.BatchRef;
 import io.tunefleet.proto.v1.Evaluation;
 import io.tunefleet.proto.v1.Phase;
@@ -35,7 +36,8 @@ public final class TrainerVerticle extends ServiceVerticle {
   @Override
   protected RecordHandler createHandler(ServiceContext context) {
     PhaseTrainer trainer = new PhaseTrainer(context, Phase.TRAIN);
-    return new Handler(context, trainer);
+    // libtorch work of every service in this JVM on one thread: see TorchThread
+    return new Handler(context, trainer).runningOn(TorchThread.executor());
   }
 
   /** Routes batches and verdicts to the {@link PhaseTrainer}. */

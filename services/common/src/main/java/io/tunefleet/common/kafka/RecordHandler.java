@@ -1,12 +1,13 @@
 package io.tunefleet.common.kafka;
 
 import java.util.Collection;
+import java.util.concurrent.Executor;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 
 /**
  * What a service does with each record its {@link ConsumerLoop} receives. Runs on the loop's own thread
- * (never an event loop), one record at a time, in partition order.
+ * (never an event loop; see {@link #runningOn} for another), one record at a time, in partition order.
  */
 public interface RecordHandler {
   /**
@@ -24,4 +25,13 @@ public interface RecordHandler {
 
   /** Called after each poll, with or without records. */
   default void afterPoll(RecordContext context) {}
+
+  /**
+   * This handler with every call (and {@code close}, if it is {@link AutoCloseable}) run on {@code executor}
+   * while the consumer loop waits: for work that must stay on one thread of the process, such as libtorch's.
+   * Exceptions reach the loop as the handler threw them.
+   */
+  default RecordHandler runningOn(Executor executor) {
+    return new OnThreadHandler(this, executor);
+  }
 }

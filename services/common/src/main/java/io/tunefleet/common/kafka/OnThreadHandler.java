@@ -1,0 +1,88 @@
+package io.tunefleet.common.kafka;
+
+import java.util.Collection;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.FutureTask;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * A {@link RecordHandler} whose every call runs on another executor while the consumer loop waits for it:
+ * the loop keeps its order and at-least-once semantics, and the handler's work happens on a thread of the
+ * service's choosing (see {@link RecordHandler#runningOn}). Closing closes the handler there too.
+ */
+final class OnThreadHandler implements RecordHandler, AutoCloseable {
+  private final RecordHandler handler;
+  private final Executor executor;
+
+  OnThreadHandler(RecordHandler handler, Executor executor) {
+    this.handler = handler;
+    this.executor = executor;
+  }
+
+  private interface Work {
+    void run() throws Exception;
+  }
+
+  private void await(Work work) throws Exception {
+    FutureTask<Void> task = new FutureTask<>(() -> {
+      work.run();
+      return null;
+    });
+    executor.execute(task);
+    try {
+      task.get();
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof Exception ex) {
+        throw ex;
+      }
+      if (cause instanceof Error err) {
+        throw err;
+      }
+      throw e;
+    }
+  }
+
+  /** For the callbacks that declare no checked exception. */
+  private void awaitUnchecked(Work work) {
+    try {
+      await(work);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while the handler ran", e);
+    } catch (Exception e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void handle(ConsumerRecord<String, byte[]> record, RecordContext context) throws Exception {
+    await(() -> handler.handle(record, context));
+  }
+
+  @Override
+  public void onAssigned(Collection<TopicPartition> partitions) {
+    awaitUnchecked(() -> handler.onAssigned(partitions));
+  }
+
+  @Override
+  public void onRevoked(Collection<TopicPartition> partitions) {
+    awaitUnchecked(() -> handler.onRevoked(partitions));
+  }
+
+  @Override
+  public void afterPoll(RecordContext context) {
+    awaitUnchecked(() -> handler.afterPoll(context));
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (handler instanceof AutoCloseable c) {
+      await(c::close);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+package io.tunefleet.ml.train;
+
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * The one thread of this process that runs libtorch work.
+ *
+ * <p>libtorch's CPU kernels parallelise with OpenMP (libgomp), and libgomp gives every thread that
+ * starts a parallel region a team of worker threads of its own, kept for the thread's lifetime. Once a
+ * process holds more of these threads than it has cores, libgomp shortens the busy-wait of idle workers
+ * from about 300,000 spins to 100, so every parallel op pays for waking its workers and the cores sit
+ * idle between the many small ops of a training step. On the 2-core development machine one extra idle
+ * team (a thread that had run a single matrix product) took the demo model's training from 1,132 to
+ * 803 images/s, and the local fleet, whose trainer, evaluator and distiller each ran libtorch on their
+ * own consumer threads, lost the same quarter against a bare loop.
+ *
+ * <p>Services that can share a JVM therefore hand their libtorch work to this thread ({@link #executor()}),
+ * and tools that run libtorch beside a local fleet do the same ({@link #call}). Work submitted from this
+ * thread runs inline, so nesting cannot deadlock. Each unit of work must run here whole: libtorch's
+ * gradient mode is per thread.
+ */
+public final class TorchThread {
+  private static final String NAME = "torch";
+  private static volatile Thread thread;
+  private static final ExecutorService EXECUTOR = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, NAME);
+    t.setDaemon(true);
+    thread = t;
+    return t;
+  });
+
+  private TorchThread() {}
+
+  /** True on the torch thread. */
+  public static boolean isCurrent() {
+    return Thread.currentThread() == thread;
+  }
+
+  /** Runs tasks on the torch thread (inline when already on it), in submission order. */
+  public static Executor executor() {
+    return task -> {
+      if (isCurrent()) {
+        task.run();
+      } else {
+        EXECUTOR.execute(task);
+      }
+    };
+  }
+
+  /**
+   * Runs {@code work} on the torch thread and waits for it; its exception, checked or not, is rethrown
+   * here as it was thrown.
+   */
+  public static <T> T call(Callable<T> work) throws Exception {
+    if (isCurrent()) {
+      return work.call();
+    }
+    Future<T> result = EXECUTOR.submit(work);
+    try {
+      return result.get();
+    } catch (InterruptedException e) {
+      // the work itself cannot be interrupted safely mid-op: it finishes, and the caller sees the interrupt
+      Thread.currentThread().interrupt();
+      throw e;
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof Exception ex) {
+        throw ex;
+      }
+      if (cause instanceof Error err) {
+        throw err;
+      }
+      throw e;
+    }
+  }
+}
