@@ -4,10 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.tunefleet.cli.ProcessFleetSupport.ServiceProcess;
 import io.tunefleet.common.kafka.FleetProducer;
 import io.tunefleet.common.testing.KafkaTestCluster;
+import io.tunefleet.ml.model.ModelFile;
+import io.tunefleet.ml.train.LabelSmoothingLoss;
+import io.tunefleet.ml.train.TrainingSession;
+import io.tunefleet.ml.train.UnfreezeSchedule;
 import io.tunefleet.proto.v1.Architecture;
 import io.tunefleet.proto.v1.BaseModel;
 import io.tunefleet.proto.v1.DatasetSpec;
@@ -15,6 +22,7 @@ import io.tunefleet.proto.v1.DeadLetter;
 import io.tunefleet.proto.v1.Distillation;
 import io.tunefleet.proto.v1.FieldError;
 import io.tunefleet.proto.v1.JobStatus;
+import io.tunefleet.proto.v1.ModelManifest;
 import io.tunefleet.proto.v1.TrainingRequest;
 import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
@@ -122,6 +130,17 @@ class BadInputCorpusIT {
           .setImages(bomb[0].toString()).setLabels(bomb[1].toString())).build());
       awaited.put("bad-idx-bomb", new Entry("(generated) " + bomb[0].getFileName(), "fleet", "FAILED [dataset"));
 
+      // base models made here too: one holding NaN is refused when loaded; one whose values are finite but so
+      // large that the first forward pass overflows trains into a NaN loss, and the job fails rather than hang
+      for (var base : Map.of("bad-nan-base", Float.NaN, "bad-exploding-base", 1e37f).entrySet()) {
+        Path file = baseModelFilledWith(uploads, base.getKey() + ".model", base.getValue());
+        client.submit(FleetTestSupport.smallJob(base.getKey(), 30).toBuilder()
+            .setBaseModel(BaseModel.newBuilder().setCheckpoint(file.toString()))
+            .setDistillation(Distillation.newBuilder().setEnabled(false)).build());
+        awaited.put(base.getKey(), new Entry("(generated) " + file.getFileName(), "fleet",
+            Float.isNaN(base.getValue()) ? "base model holds NaN or infinite values in 60 of its tensors" : "training diverged: the loss is"));
+      }
+
       Map<String, String> answers = new LinkedHashMap<>();
       ProcessFleetSupport.await("an answer to every bad input", Duration.ofMinutes(3), () -> {
         try {
@@ -210,6 +229,25 @@ class BadInputCorpusIT {
    * An IDX dataset of 64 black 4096 x 4096 images, 1 MB of gzip: within the reader's limits on count and
    * size, but 3 GB once decoded to RGB, three times the data-augmenter's heap (a decompression bomb).
    */
+  /** A base model file shaped like the small jobs' network with every value set to {@code value}. */
+  private static Path baseModelFilledWith(Path dir, String name, float value) throws Exception {
+    Architecture arch = FleetTestSupport.smallJob("x", 1).getBaseModel().getArchitecture().toBuilder().setNumClasses(5).build();
+    Path file = dir.resolve(name);
+    try (NDManager m = NDManager.newBaseManager();
+        TrainingSession s = TrainingSession.create(arch, 28, new TrainingSession.Config(0.1f, 0.1f, 0.9f, 1e-4f,
+            new LabelSmoothingLoss(0f), new UnfreezeSchedule(UnfreezeSchedule.DEFAULT_STAGES, 0, 1), 1), Device.cpu())) {
+      ModelFile.Contents c = ModelFile.decode(s.save(ModelManifest.getDefaultInstance(), false), m);
+      Map<String, NDArray> filled = new LinkedHashMap<>();
+      c.weights().forEach((k, v) -> {
+        float[] values = new float[Math.toIntExact(v.size())];
+        java.util.Arrays.fill(values, value);
+        filled.put(k, m.create(values, v.getShape()));
+      });
+      Files.write(file, ModelFile.encode(c.manifest(), filled, Map.of()));
+    }
+    return file;
+  }
+
   private static Path[] idxBomb(Path dir) throws Exception {
     int n = 64;
     int side = 4096;

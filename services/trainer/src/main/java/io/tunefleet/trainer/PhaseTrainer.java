@@ -229,6 +229,14 @@ public final class PhaseTrainer implements AutoCloseable {
       return;
     }
     run.lastStepEnd = System.nanoTime();
+    if (!Float.isFinite(step.loss())) {
+      // nothing after this step can recover, and a checkpoint of these weights would only spread the NaN
+      failJob(run, String.format("training diverged: the loss is %s at step %d of epoch %d (learning rates %s); "
+          + "lower the learning rate or check the data", step.loss(), run.next, run.epoch,
+          run.session.learningRates().entrySet().stream().map(e -> e.getKey() + " " + String.format(java.util.Locale.ROOT, "%.3g", e.getValue()))
+              .collect(java.util.stream.Collectors.joining(", "))));
+      return;
+    }
     context.defer(job);
     run.next++;
     run.globalStep++;

@@ -158,6 +158,7 @@ public final class TrainingSession implements AutoCloseable {
     GradMode.offOnThisThread();
     int copied = 0;
     List<String> problems = new ArrayList<>();
+    List<String> nonFinite = new ArrayList<>();
     for (Map.Entry<String, Parameter> e : named.entrySet()) {
       if (e.getKey().startsWith("fc.")) {
         continue;
@@ -171,6 +172,8 @@ public final class TrainingSession implements AutoCloseable {
         problems.add(e.getKey() + " missing");
       } else if (!src.getShape().equals(dst.getShape())) {
         problems.add(e.getKey() + " has shape " + src.getShape() + ", expected " + dst.getShape());
+      } else if (!allFinite(src)) {
+        nonFinite.add(e.getKey());
       } else {
         dst.set(src.toType(dst.getDataType(), false).toByteBuffer());
         copied++;
@@ -179,7 +182,18 @@ public final class TrainingSession implements AutoCloseable {
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException("base model does not fit the architecture: " + String.join("; ", problems));
     }
+    if (!nonFinite.isEmpty()) {
+      throw new IllegalArgumentException(String.format("base model holds NaN or infinite values in %d of its tensors: %s%s",
+          nonFinite.size(), String.join(", ", nonFinite.subList(0, Math.min(3, nonFinite.size()))),
+          nonFinite.size() > 3 ? ", …" : ""));
+    }
     return copied;
+  }
+
+  private static boolean allFinite(NDArray a) {
+    try (NDArray f = a.isNaN().logicalOr(a.isInfinite()).any()) {
+      return !f.getBoolean();
+    }
   }
 
   /** Restores weights, running statistics and momentum from a checkpoint of this same network. */

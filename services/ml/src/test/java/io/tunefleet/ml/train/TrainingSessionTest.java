@@ -180,4 +180,25 @@ class TrainingSessionTest {
       }
     }
   }
+
+  @Test
+  void aBaseModelWithNanOrInfiniteWeightsIsRefusedAndTheErrorNamesTheTensor() throws Exception {
+    UnfreezeSchedule schedule = new UnfreezeSchedule(UnfreezeSchedule.DEFAULT_STAGES, 0, 1);
+    try (TrainingSession base = TrainingSession.create(TINY, 8, config(schedule), Device.cpu());
+        TrainingSession target = TrainingSession.create(TINY, 8, config(schedule), Device.cpu());
+        NDManager m = NDManager.newBaseManager()) {
+      Map<String, ai.djl.ndarray.NDArray> good = ModelFile.decode(base.save(ModelManifest.getDefaultInstance(), false), m).weights();
+      assertTrue(target.initBackboneFrom(good) > 0, "a finite base model loads");
+
+      for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY}) {
+        Map<String, ai.djl.ndarray.NDArray> weights = new HashMap<>(good);
+        float[] values = good.get("layer2.0.conv1.weight").toFloatArray();
+        values[3] = bad;
+        weights.put("layer2.0.conv1.weight", m.create(values, good.get("layer2.0.conv1.weight").getShape()));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+            () -> target.initBackboneFrom(weights));
+        assertEquals("base model holds NaN or infinite values in 1 of its tensors: layer2.0.conv1.weight", e.getMessage());
+      }
+    }
+  }
 }
