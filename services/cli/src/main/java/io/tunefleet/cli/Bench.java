@@ -13,11 +13,13 @@ import io.tunefleet.ml.data.StratifiedSplit;
 import io.tunefleet.ml.recipe.PathPolicy;
 import io.tunefleet.ml.recipe.RequestResolver;
 import io.tunefleet.ml.recipe.SessionConfigs;
+import io.tunefleet.ml.train.Classifier;
 import io.tunefleet.ml.train.TorchThread;
 import io.tunefleet.ml.train.TrainingSession;
 import io.tunefleet.proto.v1.Checkpoint;
 import io.tunefleet.proto.v1.Distillation;
 import io.tunefleet.proto.v1.Evaluation;
+import io.tunefleet.proto.v1.ModelManifest;
 import io.tunefleet.proto.v1.Phase;
 import io.tunefleet.proto.v1.Recipe;
 import io.tunefleet.proto.v1.TrainingRequest;
@@ -70,17 +72,22 @@ final class Bench implements Callable<Integer> {
     // bare, fleet, bare, fleet, ..., bare: each fleet run is compared with the bare runs on either side of it,
     // which on a shared machine moves less than comparing with one bare run at the start
     double[] bare = new double[rounds + 1];
+    double[] bareWithValidation = new double[rounds + 1];
     FleetResult[] fleet = new FleetResult[rounds];
     double[] ratio = new double[rounds];
+    double[] ratioWithValidation = new double[rounds];
     long imagesPerEpoch = 0;
     for (int i = 0; i <= rounds; i++) {
       // on the thread the fleet's services use for libtorch, so this JVM never holds a second OpenMP team
       BareResult b = TorchThread.call(() -> bareLoop(resolved, config));
       bare[i] = b.imagesPerSecond();
+      bareWithValidation[i] = b.withValidationImagesPerSecond();
       imagesPerEpoch = b.imagesPerEpoch();
-      System.err.printf(Locale.ROOT, "bench: bare loop %.1f images/s%n", bare[i]);
+      System.err.printf(Locale.ROOT, "bench: bare loop %.1f images/s (%.1f with per-epoch validation)%n", bare[i],
+          bareWithValidation[i]);
       if (i > 0) {
         ratio[i - 1] = fleet[i - 1].imagesPerSecond() / ((bare[i - 1] + bare[i]) / 2);
+        ratioWithValidation[i - 1] = fleet[i - 1].imagesPerSecond() / ((bareWithValidation[i - 1] + bareWithValidation[i]) / 2);
       }
       if (i < rounds) {
         TrainingRequest run = job.toBuilder().setJobId(job.getJobId() + "-" + i).build();
@@ -94,18 +101,24 @@ final class Bench implements Callable<Integer> {
     double evaluationMedian = median(Arrays.stream(fleet).mapToDouble(FleetResult::evaluationSeconds).toArray());
     double bareMedian = median(bare);
     double ratioMedian = median(ratio);
+    double bareWithValidationMedian = median(bareWithValidation);
+    double ratioWithValidationMedian = median(ratioWithValidation);
     if (json) {
       System.out.printf(Locale.ROOT, "{\"config\":\"%s\",\"epochs_measured\":%d,\"rounds\":%d,\"fleet_images_per_s\":%.1f,"
           + "\"fleet_step_images_per_s\":%.1f,\"evaluation_s\":%.3f,\"bare_images_per_s\":%.1f,\"ratio\":%.3f,"
+          + "\"bare_with_validation_images_per_s\":%.1f,\"ratio_with_validation\":%.3f,"
           + "\"fleet_runs\":%s,\"bare_runs\":%s,\"ratios\":%s}%n",
           request.getFileName(), epochs - 1, rounds, fleetMedian, stepsMedian, evaluationMedian, bareMedian, ratioMedian,
+          bareWithValidationMedian, ratioWithValidationMedian,
           list(Arrays.stream(fleet).mapToDouble(FleetResult::imagesPerSecond).toArray(), 1), list(bare, 1), list(ratio, 3));
     } else {
       System.out.printf(Locale.ROOT, "%-34s %12s%n", "run (" + request.getFileName() + ", medians)", "images/s");
       System.out.printf(Locale.ROOT, "%-34s %12.1f%n", "fleet (end to end)", fleetMedian);
       System.out.printf(Locale.ROOT, "%-34s %12.1f%n", "fleet, its steps alone", stepsMedian);
       System.out.printf(Locale.ROOT, "%-34s %12.1f%n", "bare DJL loop", bareMedian);
+      System.out.printf(Locale.ROOT, "%-34s %12.1f%n", "bare loop, validating each epoch", bareWithValidationMedian);
       System.out.printf(Locale.ROOT, "%-34s %12.3f%n", "ratio fleet / bare (per round)", ratioMedian);
+      System.out.printf(Locale.ROOT, "%-34s %12.3f%n", "ratio fleet / validating bare", ratioWithValidationMedian);
     }
     return 0;
   }
@@ -122,7 +135,7 @@ final class Bench implements Callable<Integer> {
   }
 
   /** Steady-state throughput of the bare loop and the size of an epoch. */
-  record BareResult(double imagesPerSecond, long imagesPerEpoch) {}
+  record BareResult(double imagesPerSecond, double withValidationImagesPerSecond, long imagesPerEpoch) {}
 
   /** The trainer's own step code over in-memory batches: what the fleet would reach with zero overhead. */
   static BareResult bareLoop(TrainingRequest r, FleetConfig config) throws Exception {
@@ -130,12 +143,14 @@ final class Bench implements Callable<Integer> {
     Recipe rc = r.getRecipe();
     StratifiedSplit split = StratifiedSplit.of(data.labels(), data.numClasses(), r.getDataset().getValidationFraction(), rc.getSeed());
     LabeledImages train = data.subset(split.train());
+    ImageBatch validation = ImageBatch.of(data.subset(split.validation()));
     Augmentation aug = AugmentationPipeline.fromSpec(rc.getAugmentationsList());
     try (TrainingSession s = TrainingSession.create(r.getBaseModel().getArchitecture(), train.height(),
         SessionConfigs.teacher(r), Device.cpu())) {
       long images = 0;
       long start = 0;
       long perEpoch = 0;
+      long validationNanos = 0;
       for (int e = 0; e < rc.getEpochs(); e++) {
         if (e == 1) {
           start = System.nanoTime();
@@ -149,8 +164,18 @@ final class Bench implements Callable<Integer> {
           s.step(batch);
           images += batch.size();
         }
+        // what a plain training script does after each epoch, and the fleet's evaluator does per checkpoint:
+        // score the validation split with the epoch's weights (timed apart, so both rates come from this run)
+        long v = System.nanoTime();
+        try (Classifier model = Classifier.load(s.save(ModelManifest.getDefaultInstance(), false), train.height(), Device.cpu())) {
+          model.evaluate(validation, 256);
+        }
+        if (e >= 1) {
+          validationNanos += System.nanoTime() - v;
+        }
       }
-      return new BareResult(images / ((System.nanoTime() - start) / 1e9), perEpoch);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      return new BareResult(images / (seconds - validationNanos / 1e9), images / seconds, perEpoch);
     }
   }
 
