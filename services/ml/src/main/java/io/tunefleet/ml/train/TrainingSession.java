@@ -283,7 +283,7 @@ public final class TrainingSession implements AutoCloseable {
             .eq(y.toType(ai.djl.ndarray.types.DataType.INT32, false)).sum().getLong();
       }
       Map<String, Double> meanAbs = diagnose ? meanAbsGradientByStage() : null;
-      trainer.step();
+      applyUpdate();
       long nanos = System.nanoTime() - start;
       GradientReport report = null;
       if (diagnose) {
@@ -343,6 +343,25 @@ public final class TrainingSession implements AutoCloseable {
       ratios.put(units.get(i), norms[i + 1] == 0 ? 0 : norms[i] / norms[i + 1]);
     }
     return ratios;
+  }
+
+  /**
+   * The optimizer update of every trainable parameter, from its own gradient. DJL's {@code Trainer.step()}
+   * does the same through its {@code LocalParameterServer}, which first copies every gradient
+   * ({@code duplicate()}, for aggregation across devices): one more pass over the gradients and an allocation
+   * per parameter every step (45 MB for a ResNet-18, 100 MB for a ResNet-50). Measured, that copy was 0.3–0.4 %
+   * of a step (ResNet-10 w16 28 px, ResNet-18 32 px, ResNet-50 224 px), and it raised the step's peak memory.
+   */
+  private void applyUpdate() {
+    for (Parameter p : named.values()) {
+      NDArray w = p.getArray();
+      if (!p.requiresGradient() || !w.hasGradient()) {
+        continue;
+      }
+      try (NDArray g = w.getGradient()) {
+        optimizer.update(p.getId(), w, g);
+      }
+    }
   }
 
   private void zeroGradients() {
