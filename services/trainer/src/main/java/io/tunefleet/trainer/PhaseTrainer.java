@@ -96,7 +96,6 @@ public final class PhaseTrainer implements AutoCloseable {
     long lastStatus;
     int warnedEpoch = -1;
     GradientDiagnostics diagnostics;
-    final Map<String, AtomicReference<Double>> gaugeValues = new HashMap<>();
 
     Run(String job, int partition, TrainingRequest request, TrainingSession session, Classifier teacher) {
       this.job = job;
@@ -127,6 +126,12 @@ public final class PhaseTrainer implements AutoCloseable {
     final AtomicReference<Double> lrHead = new AtomicReference<>(0.0);
     final AtomicReference<Double> lrBackbone = new AtomicReference<>(0.0);
     final AtomicReference<Double> imagesPerSecond = new AtomicReference<>(0.0);
+    /**
+     * The gradient-diagnostics gauges by name and tags. Kept with the job's other meters, not with its run: a
+     * job handed back to this replica gets a new run, and registering the same gauge again would leave
+     * Micrometer reading the old run's values.
+     */
+    final Map<String, AtomicReference<Double>> diagnostics = new java.util.concurrent.ConcurrentHashMap<>();
   }
 
   public PhaseTrainer(ServiceContext ctx, Phase phase) {
@@ -295,7 +300,7 @@ public final class PhaseTrainer implements AutoCloseable {
 
   private void gauge(Run run, String name, Tags tags, double value, String description) {
     String key = name + tags;
-    AtomicReference<Double> ref = run.gaugeValues.computeIfAbsent(key, k -> {
+    AtomicReference<Double> ref = gauges.computeIfAbsent(run.job, this::registerGauges).diagnostics.computeIfAbsent(key, k -> {
       AtomicReference<Double> r = new AtomicReference<>(value);
       Gauge.builder(metricPrefix + "." + name, r, AtomicReference::get).description(description).tags(tags).register(registry);
       return r;
