@@ -136,10 +136,7 @@ final class TorchBench implements Callable<Integer> {
   }
 
   private static double median(List<Double> v) {
-    List<Double> s = new ArrayList<>(v);
-    s.sort(Double::compare);
-    int n = s.size();
-    return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+    return Bench.median(v.stream().mapToDouble(Double::doubleValue).toArray());
   }
 
   private static String fmt(List<Double> v) {

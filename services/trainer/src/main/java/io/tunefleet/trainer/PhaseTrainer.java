@@ -236,10 +236,11 @@ public final class PhaseTrainer implements AutoCloseable {
     run.lastStepEnd = System.nanoTime();
     if (!Float.isFinite(step.loss())) {
       // nothing after this step can recover, and a checkpoint of these weights would only spread the NaN
+      String rates = run.session.learningRates().entrySet().stream()
+          .map(e -> String.format(java.util.Locale.ROOT, "%s %.3g", e.getKey(), e.getValue()))
+          .collect(java.util.stream.Collectors.joining(", "));
       failJob(run, String.format("training diverged: the loss is %s at step %d of epoch %d (learning rates %s); "
-          + "lower the learning rate or check the data", step.loss(), run.next, run.epoch,
-          run.session.learningRates().entrySet().stream().map(e -> e.getKey() + " " + String.format(java.util.Locale.ROOT, "%.3g", e.getValue()))
-              .collect(java.util.stream.Collectors.joining(", "))));
+          + "lower the learning rate or check the data", step.loss(), run.next, run.epoch, rates));
       return;
     }
     context.defer(job);

@@ -32,7 +32,7 @@ public final class LocalRun {
       if (baseWeights != null) {
         s.initBackboneFrom(baseWeights, baseIsTorchScript);
       }
-      return run(s, r, train, validation, r.getRecipe().getEpochs(), null, 0, io.tunefleet.ml.recipe.SessionConfigs.unfreeze(r));
+      return run(s, r, train, validation, r.getRecipe().getEpochs(), null, 0);
     }
   }
 
@@ -42,14 +42,14 @@ public final class LocalRun {
     Architecture student = r.getDistillation().getStudent();
     try (TrainingSession s = TrainingSession.create(student, train.height(), io.tunefleet.ml.recipe.SessionConfigs.student(r),
         Device.cpu(), r.getRecipe().getSeed() + 1); Classifier teacher = Classifier.load(teacherModel, train.height(), Device.cpu())) {
-      return run(s, r, train, validation, r.getDistillation().getEpochs(), teacher, 1_000_003L,
-          UnfreezeSchedule.everythingTrainable());
+      return run(s, r, train, validation, r.getDistillation().getEpochs(), teacher, 1_000_003L);
     }
   }
 
   private static Result run(TrainingSession s, TrainingRequest r, LabeledImages train, ImageBatch validation, int epochs,
-      Classifier teacher, long seedOffset, UnfreezeSchedule unfreeze) throws IOException {
+      Classifier teacher, long seedOffset) throws IOException {
     var rc = r.getRecipe();
+    UnfreezeSchedule unfreeze = s.unfreezeSchedule();
     long seed = rc.getSeed() + seedOffset;
     Augmentation aug = AugmentationPipeline.fromSpec(rc.getAugmentationsList());
     double bestF1 = -1;

@@ -191,8 +191,8 @@ public final class TrainingSession implements AutoCloseable {
   }
 
   private static boolean allFinite(NDArray a) {
-    try (NDArray f = a.isNaN().logicalOr(a.isInfinite()).any()) {
-      return !f.getBoolean();
+    try (NDArray nan = a.isNaN(); NDArray inf = a.isInfinite(); NDArray bad = nan.logicalOr(inf); NDArray any = bad.any()) {
+      return !any.getBoolean();
     }
   }
 
@@ -252,6 +252,11 @@ public final class TrainingSession implements AutoCloseable {
 
   public int unfreezeStage() {
     return stage;
+  }
+
+  /** The schedule this session unfreezes by. */
+  public UnfreezeSchedule unfreezeSchedule() {
+    return config.unfreeze();
   }
 
   /** One SGD step on {@code batch}. */
