@@ -81,6 +81,11 @@ public final class JobWatcher {
   private void onStatus(JobStatus s) {
     switch (s.getState()) {
       case TRAINING, DISTILLING -> {
+        if (s.getProgress().getStepInEpoch() == 0) {
+          // a replica took the job up (started, or resumed after a handover): worth a line of its own
+          line(s.getState() + " (" + s.getService() + "): " + s.getMessage());
+          return;
+        }
         lastProgress = s.getProgress();
         render(s.getJobId());
       }

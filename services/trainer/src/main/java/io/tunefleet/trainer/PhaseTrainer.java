@@ -437,7 +437,22 @@ public final class PhaseTrainer implements AutoCloseable {
       failJob(job, "cannot prepare the " + phase + " network: " + e.getMessage());
       return null;
     }
+    announceTakeUp(run, ref, last);
     return run;
+  }
+
+  /**
+   * Says that this replica took the job up: at its start, or from its last checkpoint after a handover (the
+   * epoch in progress is trained again from its first step). Its progress is step 0 of the epoch it begins.
+   */
+  private void announceTakeUp(Run run, BatchRef ref, Checkpoint last) {
+    String what = phase == Phase.TRAIN ? "training" : "distillation";
+    String message = last == null ? what + " started on this replica"
+        : String.format(java.util.Locale.ROOT, "%s resumed on this replica from the checkpoint of epoch %d (step %d): "
+            + "epoch %d restarts from its first step", what, last.getEpoch() + 1, last.getGlobalStep(), run.epoch + 1);
+    Progress at = Progress.newBuilder().setPhase(phase).setEpoch(run.epoch).setEpochsPlanned(ref.getEpochsPlanned())
+        .setStepsInEpoch(ref.getStepsInEpoch()).setUnfreezeStage(run.session.unfreezeStage()).build();
+    ctx.status(run.job, phase == Phase.TRAIN ? JobStatus.State.TRAINING : JobStatus.State.DISTILLING, message, at);
   }
 
   private void failJob(Run run, String reason) {
