@@ -159,13 +159,15 @@ def overview():
             "The trainer's lag on the batches topic is the augmenter's lead.",
             [('sum by (job, topic) (kafka_consumer_fetch_manager_records_lag{topic=~".+[.].+"})', "{{job}} · {{topic}}")])
     b.panel("timeseries", "Partitions owned per replica",
-            "A replica owns the jobs on its partitions; replicas beyond the partition count own none and idle.",
-            [("sum by (job, replica) (kafka_consumer_coordinator_assigned_partitions)", "{{job}} · {{replica}}")],
+            "A replica owns the jobs on its partitions (one partition number across the co-partitioned topics); "
+            "replicas beyond the partition count own none and idle.",
+            [("sum by (job, replica) (fleet_consumer_partitions_owned)", "{{job}} · {{replica}}")],
             decimals=0)
     b.panel("timeseries", "Jobs by state over time", "fleet_jobs, max over replicas.",
             [("max by (state) (fleet_jobs)", "{{state}}")], decimals=0)
     b.panel("timeseries", "Consumer group rebalances",
-            "Rebalances per service: each one moves partitions (and their jobs) between replicas.",
+            "Rebalances per service. Only the partitions that move are revoked; their jobs resume from their "
+            "last checkpoints on the new owner.",
             [(f"sum by (job) (increase(kafka_consumer_coordinator_rebalance_total[{RI}]))", "{{job}}")], decimals=0)
     b.row("Evaluation")
     b.panel("timeseries", "Evaluation latency", "Time the evaluator takes per checkpoint (mean and max).",

@@ -171,6 +171,14 @@ final class JobEventsSupport {
     return owners;
   }
 
+  /**
+   * Times a replica took the job up in {@code state}: once at its start, then once per handover or restart
+   * from its last checkpoint (the trainer announces each with the progress at step 0 of the epoch it begins).
+   */
+  long takeUps(JobStatus.State state) {
+    return statuses.stream().filter(s -> s.getState() == state && s.getProgress().getStepInEpoch() == 0).count();
+  }
+
   JobStatus lastStatus() {
     return statuses.isEmpty() ? null : statuses.get(statuses.size() - 1);
   }

@@ -208,8 +208,9 @@ class ObservabilityIT {
     assertEquals(fleet.config().getInt(FleetConfig.PARTITIONS),
         prometheus.query("kafka_consumer_fetch_manager_records_lag{job=\"trainer\",topic=\"" + prefix + ".batches\"}").size(),
         "trainer lag on every partition of the batches topic");
-    assertTrue(prometheus.value("sum(kafka_consumer_coordinator_assigned_partitions{job=\"trainer\"})") > 0,
-        "the trainer owns partitions");
+    assertEquals(fleet.config().getInt(FleetConfig.PARTITIONS),
+        prometheus.value("sum(fleet_consumer_partitions_owned{job=\"trainer\"})"), 1e-9,
+        "the trainer replica owns every partition number");
 
     for (JsonObject rule : rules()) {
       assertEquals("ok", rule.getString("health"), "rule " + rule.getString("name") + ": " + rule.getString("lastError"));

@@ -132,7 +132,8 @@ final class ProcessFleetSupport implements AutoCloseable {
     cmd.add("--bootstrap");
     cmd.add(config.bootstrapServers());
     ProcessBuilder pb = new ProcessBuilder(cmd);
-    pb.environment().keySet().removeIf(k -> k.startsWith("FLEET_"));
+    // the fleet's own settings come from this fleet; Kafka client properties (FLEET_KAFKA_*) pass through
+    pb.environment().keySet().removeIf(k -> k.startsWith("FLEET_") && !k.startsWith("FLEET_KAFKA_"));
     pb.environment().put(FleetConfig.BLOB_ROOT.key(), config.get(FleetConfig.BLOB_ROOT));
     pb.environment().put(FleetConfig.DATA_ROOTS.key(), config.get(FleetConfig.DATA_ROOTS));
     pb.environment().put(FleetConfig.TOPIC_PREFIX.key(), prefix());

@@ -129,45 +129,80 @@ class ScaleOutIT {
       FleetClient client = fleet.client();
       List<String> jobs = jobIds("elastic");
       for (String id : jobs) {
-        client.submit(FaultJobsSupport.faultJob(id, 2, 0, 60));
+        // long enough (3 epochs of 480 images per class) that jobs still train while replicas come and go
+        client.submit(FaultJobsSupport.faultJob(id, 3, 0, 480));
       }
-      // scale up once the first job trains
-      FaultJobsSupport.awaitStatus(client, jobs.get(0), s -> s.getState() == JobStatus.State.TRAINING, Duration.ofMinutes(2));
+      // scale up once a job on each of the three partitions trains
+      ProcessFleetSupport.await("three jobs training", Duration.ofMinutes(2),
+          () -> {
+            try {
+              return inState(client, jobs, JobStatus.State.TRAINING).size() >= PARTITIONS;
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          });
+      Set<String> trainingAtScaleUp = inState(client, jobs, JobStatus.State.TRAINING);
+      Map<Integer, String> ownersBefore = partitionOwners(fleet.assignment("trainer"));
       ServiceProcess t2 = fleet.spawn("trainer", prefix + "2", ONE_CORE);
       fleet.awaitGroupMembers("trainer", prefix, Set.of(t0.instanceId, t1.instanceId, t2.instanceId), Duration.ofMinutes(2));
-      int finishedAtScaleUp = finished(client, jobs);
+      Map<Integer, String> ownersAfter = partitionOwners(fleet.assignment("trainer"));
+      System.out.printf("scale-up: %d of %d jobs trained before the third replica joined; partition owners %s -> %s%n",
+          trainingAtScaleUp.size(), jobs.size(), ownersBefore, ownersAfter);
+      Set<String> finishedAtScaleUp = inState(client, jobs, JobStatus.State.FINISHED);
+      trainingAtScaleUp.removeAll(finishedAtScaleUp);
       // scale down: the replica that owns the first job leaves (SIGTERM), as `kubectl scale` would make it
       Thread.sleep(2000);
-      int finishedAtScaleDown = finished(client, jobs);
+      Set<String> finishedAtScaleDown = inState(client, jobs, JobStatus.State.FINISHED);
       Map<String, Set<org.apache.kafka.common.TopicPartition>> owned = fleet.assignment("trainer");
       int p0 = FaultJobsSupport.partitionOf(jobs.get(0), PARTITIONS);
       ServiceProcess leaving = List.of(t0, t1, t2).stream().filter(t -> owned.getOrDefault(t.instanceId, Set.of()).stream()
           .anyMatch(tp -> tp.partition() == p0)).findFirst().orElse(t0);
       leaving.terminate(Duration.ofSeconds(30));
-      assertTrue(finishedAtScaleDown < jobs.size(), "the replicas must change while jobs still run");
+      assertTrue(finishedAtScaleDown.size() < jobs.size(), "the replicas must change while jobs still run");
 
       for (String id : jobs) {
         JobWatcher.Outcome o = new JobWatcher(client, System.out).watch(id, Duration.ofMinutes(3));
         assertTrue(o.succeeded(), id + ": " + o.lastStatus());
       }
       Map<String, List<String>> owners = new LinkedHashMap<>();
+      Map<String, Long> takeUps = new LinkedHashMap<>();
       for (String id : jobs) {
         JobEventsSupport events = JobEventsSupport.read(client, id);
-        events.assertStepsAppliedExactlyOnce(Phase.TRAIN, 2);
+        events.assertStepsAppliedExactlyOnce(Phase.TRAIN, 3);
         events.assertOneVerdictPerCheckpoint();
         assertEquals(List.of(), events.deadLetters, id);
         owners.put(id, events.ownersInOrder(JobStatus.State.TRAINING));
+        takeUps.put(id, events.takeUps(JobStatus.State.TRAINING));
       }
+      // rebalances are incremental: a job whose partition stayed put trained on undisturbed through both,
+      // taken up once; a job that moved was taken up once more for each move
+      for (String id : jobs) {
+        assertEquals(owners.get(id).size(), takeUps.get(id), id + " must be taken up once by each of its owners "
+            + "(a rebalance that left it where it was must not restart it): " + owners + ", take-ups " + takeUps);
+      }
+      // and the check above was not vacuous: some job trained through the scale-up on a partition that stayed put
+      assertTrue(trainingAtScaleUp.stream().map(id -> FaultJobsSupport.partitionOf(id, PARTITIONS))
+          .anyMatch(p -> ownersBefore.get(p) != null && ownersBefore.get(p).equals(ownersAfter.get(p))),
+          "some job must train through the scale-up on a partition that keeps its replica: training " + trainingAtScaleUp
+          + ", partition owners " + ownersBefore + " -> " + ownersAfter);
       RESULTS.put("elastic (2 -> 3 -> 2 trainers)", String.format(Locale.ROOT,
-          "jobs finished when scaled up: %d, when scaled down: %d; owners per job in order: %s",
-          finishedAtScaleUp, finishedAtScaleDown, owners));
+          "jobs finished when scaled up: %d, when scaled down: %d; owners per job in order: %s; take-ups: %s",
+          finishedAtScaleUp.size(), finishedAtScaleDown.size(), owners, takeUps));
     }
   }
 
-  private static int finished(FleetClient client, List<String> jobs) throws Exception {
-    return (int) JobEventsSupport.allStatuses(client).stream()
-        .filter(s -> s.getState() == JobStatus.State.FINISHED && jobs.contains(s.getJobId()))
-        .map(JobStatus::getJobId).distinct().count();
+  /** Partition number to the replica that owns it (co-partitioned topics: one owner per number). */
+  private static Map<Integer, String> partitionOwners(Map<String, Set<org.apache.kafka.common.TopicPartition>> assignment) {
+    Map<Integer, String> owners = new TreeMap<>();
+    assignment.forEach((member, partitions) -> partitions.forEach(tp -> owners.put(tp.partition(), member)));
+    return owners;
+  }
+
+  /** The jobs that have reached {@code state} by now. */
+  private static Set<String> inState(FleetClient client, List<String> jobs, JobStatus.State state) throws Exception {
+    return JobEventsSupport.allStatuses(client).stream()
+        .filter(s -> s.getState() == state && jobs.contains(s.getJobId()))
+        .map(JobStatus::getJobId).collect(java.util.stream.Collectors.toSet());
   }
 
   private static Map<String, Integer> countByOwner(Map<String, List<String>> owners) {

@@ -10,6 +10,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -50,6 +51,7 @@ public final class ConsumerLoop implements AutoCloseable {
   private final KafkaClientMetrics metrics;
   private final java.util.concurrent.ScheduledExecutorService metricsScheduler;
   private volatile boolean assigned;
+  private final Set<TopicPartition> owned = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile Throwable failure;
   private ConsumerRecord<String, byte[]> current;
 
@@ -69,6 +71,11 @@ public final class ConsumerLoop implements AutoCloseable {
     });
     this.metrics = new KafkaClientMetrics(consumer, java.util.List.of(), metricsScheduler, Duration.ofSeconds(10));
     metrics.bindTo(registry);
+    // Kafka's consumer-protocol client has no assigned-partitions metric of its own (the classic one had)
+    io.micrometer.core.instrument.Gauge.builder("fleet.consumer.partitions.owned", owned,
+            o -> o.stream().mapToInt(TopicPartition::partition).distinct().count())
+        .description("Partition numbers (job slots) this replica owns now, across its co-partitioned topics")
+        .register(registry);
     this.thread = new Thread(this::run, service + "-consumer");
   }
 
@@ -113,6 +120,7 @@ public final class ConsumerLoop implements AutoCloseable {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
           assigned = true;
+          owned.addAll(partitions);
           handler.onAssigned(partitions);
         }
 
@@ -167,6 +175,7 @@ public final class ConsumerLoop implements AutoCloseable {
 
   /** Partitions gone to another member: the handler drops their jobs, the loop their offsets. */
   private void forget(Collection<TopicPartition> partitions) {
+    owned.removeAll(partitions);
     handler.onRevoked(partitions);
     for (TopicPartition tp : partitions) {
       processed.remove(tp);

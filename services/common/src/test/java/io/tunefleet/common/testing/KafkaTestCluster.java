@@ -21,7 +21,11 @@ public final class KafkaTestCluster implements AutoCloseable {
   public static KafkaTestCluster start(int partitions) {
     if (!Boolean.getBoolean("fleet.test.embeddedOnly") && dockerAvailable()) {
       KafkaContainer c = new KafkaContainer("apache/kafka:4.1.1")
-          .withEnv("KAFKA_NUM_PARTITIONS", Integer.toString(partitions));
+          .withEnv("KAFKA_NUM_PARTITIONS", Integer.toString(partitions))
+          .withEnv("KAFKA_GROUP_CONSUMER_SESSION_TIMEOUT_MS", "10000")
+          .withEnv("KAFKA_GROUP_CONSUMER_MIN_SESSION_TIMEOUT_MS", "6000")
+          .withEnv("KAFKA_GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS", "2000")
+          .withEnv("KAFKA_GROUP_CONSUMER_MIN_HEARTBEAT_INTERVAL_MS", "1000");
       c.start();
       return new KafkaTestCluster(null, c);
     }
