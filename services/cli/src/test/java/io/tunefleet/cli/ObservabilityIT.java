@@ -179,6 +179,43 @@ class ObservabilityIT {
     }
   }
 
+  /**
+   * The fleet above ran trainer, evaluator and distiller in this JVM, and every libtorch call went to the torch
+   * thread: no consumer thread has an OpenMP team of its own. libgomp's workers are native threads that
+   * take their creator's name, so a team shows as native threads named like the thread that started it.
+   */
+  @Test
+  void theServicesInOneJvmRunLibtorchOnTheTorchThreadOnly() throws Exception {
+    assumeTrue(Files.isDirectory(Path.of("/proc/self/task")), "needs Linux /proc to name native threads");
+    Map<String, Long> nativeThreads = nativeThreadsByName();
+    assertTrue(nativeThreads.getOrDefault("torch", 0L) > 0, "the torch thread's OpenMP workers: " + nativeThreads);
+    for (String service : List.of("trainer", "evaluator", "distiller")) {
+      String consumer = comm(service + "-consumer");
+      assertEquals(0L, nativeThreads.getOrDefault(consumer, 0L), service + " ran libtorch on its consumer thread, "
+          + "which got an OpenMP team of its own: " + nativeThreads);
+    }
+  }
+
+  /** Native threads of this process that the JVM does not know, counted by their (15-character) name. */
+  private static Map<String, Long> nativeThreadsByName() throws java.io.IOException {
+    Map<String, Long> count = new TreeMap<>();
+    try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+      tasks.forEach(t -> {
+        try {
+          count.merge(Files.readString(t.resolve("comm")).strip(), 1L, Long::sum);
+        } catch (java.io.IOException e) {
+          // the thread ended meanwhile
+        }
+      });
+    }
+    Thread.getAllStackTraces().keySet().forEach(t -> count.computeIfPresent(comm(t.getName()), (k, v) -> v > 1 ? v - 1 : null));
+    return count;
+  }
+
+  private static String comm(String threadName) {
+    return threadName.length() > 15 ? threadName.substring(0, 15) : threadName;
+  }
+
   @Test
   void prometheusSeesTheKeySeriesOfARunningFleetAndTheyMove() {
     assertTrue(stepsAfterSecondJob > stepsAfterFirstJob,

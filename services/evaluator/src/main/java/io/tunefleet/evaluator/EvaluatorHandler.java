@@ -16,6 +16,7 @@ import io.tunefleet.ml.recipe.SessionConfigs;
 import io.tunefleet.ml.report.Plots;
 import io.tunefleet.ml.report.Tsne;
 import io.tunefleet.ml.train.Classifier;
+import io.tunefleet.ml.train.TorchThread;
 import io.tunefleet.ml.train.UnfreezeSchedule;
 import io.tunefleet.proto.v1.Checkpoint;
 import io.tunefleet.proto.v1.Evaluation;
@@ -37,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * Scores each checkpoint on the job's validation split and decides: continue, stop early (macro-F1
  * has not improved for {@code early_stopping_patience} epochs) or complete. The verdict is written to
  * the blob store before it is published, so a replayed checkpoint gets the very same verdict.
+ *
+ * <p>Only the libtorch work (scoring, features for the t-SNE) runs on the {@link TorchThread}; blob reads,
+ * metrics, plots, the t-SNE itself and the events run on the consumer thread, so in a JVM shared with a
+ * trainer they do not hold its steps up.
  */
 final class EvaluatorHandler implements RecordHandler {
   private static final Logger LOG = LoggerFactory.getLogger(EvaluatorHandler.class);
@@ -78,15 +83,14 @@ final class EvaluatorHandler implements RecordHandler {
     ImageBatch validation = validation(c);
     Metrics metrics;
     io.tunefleet.proto.v1.BlobRef difficulty = null;
-    try (Classifier model = Classifier.load(blobs.get(c.getCheckpoint()), validation.height(), device)) {
-      ConfusionMatrix cm = model.evaluate(validation, 256);
-      metrics = cm.toProto(classNames(request));
-      if (c.getPhase() == Phase.TRAIN && c.hasTrainSplit()) {
-        // curriculum: the loss of every training image under this checkpoint ranks the next epochs' data
-        float[] losses = model.losses(BatchCodec.decode(blobs.get(c.getTrainSplit())), 256);
-        difficulty = blobs.put(JobPaths.evaluationFile(job, c.getPhase(), String.format(java.util.Locale.ROOT,
-            "e%04d-difficulty.f32", c.getEpoch())), io.tunefleet.ml.data.DifficultyScores.encode(losses));
-      }
+    byte[] checkpoint = blobs.get(c.getCheckpoint());
+    // curriculum: the loss of every training image under this checkpoint ranks the next epochs' data
+    ImageBatch trainSplit = c.getPhase() == Phase.TRAIN && c.hasTrainSplit() ? BatchCodec.decode(blobs.get(c.getTrainSplit())) : null;
+    Scores scores = TorchThread.call(() -> score(checkpoint, validation, trainSplit));
+    metrics = scores.confusion().toProto(classNames(request));
+    if (scores.losses() != null) {
+      difficulty = blobs.put(JobPaths.evaluationFile(job, c.getPhase(), String.format(java.util.Locale.ROOT,
+          "e%04d-difficulty.f32", c.getEpoch())), io.tunefleet.ml.data.DifficultyScores.encode(scores.losses()));
     }
     boolean improved = last == null || metrics.getMacroF1() > last.getBestMetrics().getMacroF1();
     int stale = improved ? 0 : last.getEpochsWithoutImprovement() + 1;
@@ -153,12 +157,32 @@ final class EvaluatorHandler implements RecordHandler {
         String.format("%.4f", metrics.getAccuracy()), String.format("%.4f", metrics.getMacroF1()), verdict, ev.getBestEpoch());
   }
 
+  /** What libtorch computes for one checkpoint: its confusion on the validation split, its loss per training image. */
+  private record Scores(ConfusionMatrix confusion, float[] losses) {}
+
+  /** On the torch thread: the checkpoint scored on the validation split and, for the curriculum, the training split. */
+  private Scores score(byte[] checkpoint, ImageBatch validation, ImageBatch trainSplit) throws IOException {
+    try (Classifier model = Classifier.load(checkpoint, validation.height(), device)) {
+      return new Scores(model.evaluate(validation, 256), trainSplit == null ? null : model.losses(trainSplit, 256));
+    }
+  }
+
   /** t-SNE of the best checkpoint's penultimate features on (up to 500 images of) the validation split. */
   private io.tunefleet.proto.v1.BlobRef tsne(String job, Phase phase, io.tunefleet.proto.v1.BlobRef best, int bestEpoch,
-      ImageBatch validation, List<String> names) throws IOException {
+      ImageBatch validation, List<String> names) throws Exception {
     ImageBatch points = validation.slice(0, Math.min(validation.size(), TSNE_POINTS));
+    byte[] checkpoint = blobs.get(best);
+    double[][] features = TorchThread.call(() -> features(checkpoint, points));
+    double[][] xy = Tsne.builder().optIterations(750).optSeed(42).build().embed(features);
+    byte[] png = PLOTS.scatter(xy, points.labels(), names, String.format(java.util.Locale.ROOT,
+        "%s %s: t-SNE of penultimate features, best epoch %d", job, phase, bestEpoch + 1));
+    return blobs.put(JobPaths.evaluationFile(job, phase, "tsne.png"), png);
+  }
+
+  /** On the torch thread: the checkpoint's penultimate features of {@code points}, one row per image. */
+  private double[][] features(byte[] checkpoint, ImageBatch points) throws IOException {
     double[][] features = new double[points.size()][];
-    try (Classifier model = Classifier.load(blobs.get(best), validation.height(), device)) {
+    try (Classifier model = Classifier.load(checkpoint, points.height(), device)) {
       for (int from = 0; from < points.size(); from += 256) {
         ImageBatch chunk = points.slice(from, Math.min(points.size(), from + 256));
         try (ai.djl.ndarray.NDManager scope = model.manager().newSubManager()) {
@@ -175,10 +199,7 @@ final class EvaluatorHandler implements RecordHandler {
         }
       }
     }
-    double[][] xy = Tsne.builder().optIterations(750).optSeed(42).build().embed(features);
-    byte[] png = PLOTS.scatter(xy, points.labels(), names, String.format(java.util.Locale.ROOT,
-        "%s %s: t-SNE of penultimate features, best epoch %d", job, phase, bestEpoch + 1));
-    return blobs.put(JobPaths.evaluationFile(job, phase, "tsne.png"), png);
+    return features;
   }
 
   private void gauge(String job, Phase phase, String name, double value, String description) {

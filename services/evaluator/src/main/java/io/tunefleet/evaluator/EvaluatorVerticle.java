@@ -5,7 +5,6 @@ import io.tunefleet.common.kafka.Topics;
 import io.tunefleet.common.service.ServiceContext;
 import io.tunefleet.common.service.ServiceLauncher;
 import io.tunefleet.common.service.ServiceVerticle;
-import io.tunefleet.ml.train.TorchThread;
 import java.util.List;
 
 /** The evaluator service: checkpoints in, verdicts (metrics, best so far, early stopping) out. */
@@ -24,8 +23,9 @@ public final class EvaluatorVerticle extends ServiceVerticle {
 
   @Override
   protected RecordHandler createHandler(ServiceContext context) {
-    // libtorch work of every service in this JVM on one thread: see TorchThread
-    return new EvaluatorHandler(context).runningOn(TorchThread.executor());
+    // libtorch work of every service in this JVM runs on one thread (see ml TorchThread); the handler hands over
+    // only that part, so its metrics, plots, t-SNE and events leave the torch thread to the other services
+    return new EvaluatorHandler(context);
   }
 
   public static void main(String[] args) {
