@@ -23,6 +23,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,6 +87,11 @@ public final class ConsumerLoop implements AutoCloseable {
   /** True while the loop thread runs (liveness). */
   public boolean alive() {
     return thread.isAlive() && failure == null;
+  }
+
+  /** Why the loop stopped on its own, or null while it runs (or after a requested stop). */
+  public Throwable failure() {
+    return failure;
   }
 
   /** True once the group gave this replica its partitions (readiness). */
@@ -152,6 +158,14 @@ public final class ConsumerLoop implements AutoCloseable {
       if (running.get()) {
         failure = e;
       }
+    } catch (UnsupportedVersionException e) {
+      // a cluster before Kafka 4.0 (or one with the protocol switched off) refuses the consumer protocol
+      failure = e.getMessage() != null && e.getMessage().contains("group.protocol")
+          ? new IllegalStateException("the Kafka cluster does not support the consumer rebalance protocol (KIP-848, "
+              + "Kafka 4.0 and later) that the fleet's consumer groups use: upgrade it, or set "
+              + "FLEET_KAFKA_GROUP_PROTOCOL=classic (" + e.getMessage() + ")", e)
+          : e;
+      LOG.error("{}: consumer loop stopped: {}", service, failure.getMessage());
     } catch (Throwable t) {
       failure = t;
       LOG.error("{}: consumer loop stopped", service, t);

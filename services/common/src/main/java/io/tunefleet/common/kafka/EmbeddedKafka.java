@@ -29,6 +29,7 @@ public final class EmbeddedKafka implements AutoCloseable {
   private final int port;
   private final int controllerPort;
   private final int partitions;
+  private final Properties overrides = new Properties();
   private Process process;
 
   public EmbeddedKafka(Path dir, int port, int partitions) {
@@ -45,6 +46,12 @@ public final class EmbeddedKafka implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** Sets a broker property over the defaults below (takes effect at the next {@link #start()}). */
+  public EmbeddedKafka brokerProperty(String key, String value) {
+    overrides.setProperty(key, value);
+    return this;
   }
 
   public String bootstrapServers() {
@@ -103,6 +110,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     p.put("group.consumer.heartbeat.interval.ms", "2000");
     p.put("group.consumer.min.heartbeat.interval.ms", "1000");
     p.put("log.flush.interval.messages", "1");
+    p.putAll(overrides);
     Path file = dir.resolve("server.properties");
     try (var out = Files.newBufferedWriter(file)) {
       p.store(out, "embedded TuneFleet broker");

@@ -42,9 +42,11 @@ public final class KafkaClients {
    * A consumer that commits by hand, in a group whose partitions the broker assigns with its range assignor
    * (Kafka's consumer rebalance protocol, KIP-848). With co-partitioned topics that gives one member the same
    * partition number of every topic it subscribes to, so a job's records meet on one replica. The assignment
-   * is also sticky and incremental: when a replica joins or leaves, only the partitions that move are revoked,
-   * and the jobs on all the others go on training undisturbed. The broker sets the session timeout
-   * ({@code group.consumer.session.timeout.ms}: 10 s in the fleet's brokers, Kafka's default is 45 s).
+   * is incremental: when a replica joins or leaves, only the partitions that change owner are revoked, and the
+   * jobs on all the others go on training undisturbed. (The range assignor lays partitions out over the members
+   * in order and is not sticky, so a change can move more partitions than the fewest possible.) The broker
+   * sets the session timeout ({@code group.consumer.session.timeout.ms}: 10 s in the fleet's brokers, Kafka's
+   * default is 45 s).
    *
    * <p>{@code FLEET_KAFKA_GROUP_PROTOCOL=classic} falls back to the classic protocol, for brokers older than
    * 4.0: the client's range assignor, with a 10 s session. Its rebalances are eager: every one revokes every
