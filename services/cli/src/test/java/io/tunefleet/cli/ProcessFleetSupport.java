@@ -15,6 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -214,7 +216,16 @@ final class ProcessFleetSupport implements AutoCloseable {
       }
       Set<String> ours = d.members().stream().map(MemberDescription::clientId)
           .filter(c -> c.startsWith(instancePrefix)).collect(Collectors.toSet());
-      return ours.equals(instances);
+      if (!ours.equals(instances)) {
+        return false;
+      }
+      // a cooperative rebalance takes two rounds when partitions move: stable only once every partition
+      // of every topic the group reads has its owner again
+      Map<String, Set<Integer>> owned = new HashMap<>();
+      d.members().forEach(m -> m.assignment().topicPartitions().stream().filter(tp -> tp.topic().startsWith(prefix() + "."))
+          .forEach(tp -> owned.computeIfAbsent(tp.topic(), t -> new HashSet<>()).add(tp.partition())));
+      int partitions = config.getInt(FleetConfig.PARTITIONS);
+      return !owned.isEmpty() && owned.values().stream().allMatch(numbers -> numbers.size() == partitions);
     });
   }
 

@@ -148,6 +148,8 @@ class ScaleOutIT {
       Map<Integer, String> ownersAfter = partitionOwners(fleet.assignment("trainer"));
       System.out.printf("scale-up: %d of %d jobs trained before the third replica joined; partition owners %s -> %s%n",
           trainingAtScaleUp.size(), jobs.size(), ownersBefore, ownersAfter);
+      long moved = ownersAfter.entrySet().stream().filter(e -> !e.getValue().equals(ownersBefore.get(e.getKey()))).count();
+      assertEquals(1, moved, "sticky: 2 -> 3 replicas over 3 partitions moves exactly one: " + ownersBefore + " -> " + ownersAfter);
       Set<String> finishedAtScaleUp = inState(client, jobs, JobStatus.State.FINISHED);
       trainingAtScaleUp.removeAll(finishedAtScaleUp);
       // scale down: the replica that owns the first job leaves (SIGTERM), as `kubectl scale` would make it

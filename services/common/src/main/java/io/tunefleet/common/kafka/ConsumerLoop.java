@@ -162,8 +162,8 @@ public final class ConsumerLoop implements AutoCloseable {
       // a cluster before Kafka 4.0 (or one with the protocol switched off) refuses the consumer protocol
       failure = e.getMessage() != null && e.getMessage().contains("group.protocol")
           ? new IllegalStateException("the Kafka cluster does not support the consumer rebalance protocol (KIP-848, "
-              + "Kafka 4.0 and later) that the fleet's consumer groups use: upgrade it, or set "
-              + "FLEET_KAFKA_GROUP_PROTOCOL=classic (" + e.getMessage() + ")", e)
+              + "Kafka 4.0 and later) that FLEET_KAFKA_GROUP_PROTOCOL=consumer selects: upgrade it, or set "
+              + "FLEET_KAFKA_GROUP_PROTOCOL=classic, the default (" + e.getMessage() + ")", e)
           : e;
       LOG.error("{}: consumer loop stopped: {}", service, failure.getMessage());
     } catch (Throwable t) {

@@ -104,7 +104,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     p.put("share.coordinator.state.topic.replication.factor", "1");
     p.put("share.coordinator.state.topic.min.isr", "1");
     p.put("group.initial.rebalance.delay.ms", "0");
-    // the consumer protocol's session is the broker's: a replica that dies hands its jobs on after 10 s
+    // with FLEET_KAFKA_GROUP_PROTOCOL=consumer (KIP-848) the session is the broker's: 10 s, as the classic default
     p.put("group.consumer.session.timeout.ms", "10000");
     p.put("group.consumer.min.session.timeout.ms", "6000");
     p.put("group.consumer.heartbeat.interval.ms", "2000");

@@ -6,7 +6,6 @@ import java.util.Properties;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.GroupProtocol;
-import org.apache.kafka.clients.consumer.RangeAssignor;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -39,18 +38,17 @@ public final class KafkaClients {
   }
 
   /**
-   * A consumer that commits by hand, in a group whose partitions the broker assigns with its range assignor
-   * (Kafka's consumer rebalance protocol, KIP-848). With co-partitioned topics that gives one member the same
-   * partition number of every topic it subscribes to, so a job's records meet on one replica. The assignment
-   * is incremental: when a replica joins or leaves, only the partitions that change owner are revoked, and the
-   * jobs on all the others go on training undisturbed. (The range assignor lays partitions out over the members
-   * in order and is not sticky, so a change can move more partitions than the fewest possible.) The broker
-   * sets the session timeout ({@code group.consumer.session.timeout.ms}: 10 s in the fleet's brokers, Kafka's
-   * default is 45 s).
+   * A consumer that commits by hand. By default it uses the classic group protocol with the fleet's own
+   * {@link CoPartitionedStickyAssignor}: co-partitioned (one member gets the same partition number of every
+   * topic it subscribes to, so a job's records meet on one replica), sticky (a replica joining or leaving moves
+   * the fewest partitions that keep the group balanced) and cooperative (only the partitions that move are
+   * revoked; the jobs on all the others go on training undisturbed). Session 10 s, heartbeat 2 s.
    *
-   * <p>{@code FLEET_KAFKA_GROUP_PROTOCOL=classic} falls back to the classic protocol, for brokers older than
-   * 4.0: the client's range assignor, with a 10 s session. Its rebalances are eager: every one revokes every
-   * partition of the group, and every job then resumes from its last checkpoint.
+   * <p>{@code FLEET_KAFKA_GROUP_PROTOCOL=consumer} selects Kafka's consumer rebalance protocol (KIP-848, Kafka
+   * 4.0 and later) with the broker's range assignor instead: co-partitioned and incremental as well, but the
+   * range assignor lays the partitions out over the members in order and is not sticky, so a change moves
+   * more jobs (in the tests, one or two of three partitions where one would do). The broker then sets the
+   * session ({@code group.consumer.session.timeout.ms}: 10 s in the fleet's brokers, Kafka's default 45 s).
    */
   public static Properties consumer(FleetConfig config, String groupId, String clientId) {
     Properties p = common(config);
@@ -60,15 +58,15 @@ public final class KafkaClients {
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 20);
     p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 600_000);
-    String protocol = p.getProperty(ConsumerConfig.GROUP_PROTOCOL_CONFIG, GroupProtocol.CONSUMER.name());
-    if (GroupProtocol.CLASSIC.name().equalsIgnoreCase(protocol)) {
-      p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, GroupProtocol.CLASSIC.name().toLowerCase(Locale.ROOT));
-      p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName());
-      p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
-      p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 2_000);
-    } else {
+    String protocol = p.getProperty(ConsumerConfig.GROUP_PROTOCOL_CONFIG, GroupProtocol.CLASSIC.name());
+    if (GroupProtocol.CONSUMER.name().equalsIgnoreCase(protocol)) {
       p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, GroupProtocol.CONSUMER.name().toLowerCase(Locale.ROOT));
       p.put(ConsumerConfig.GROUP_REMOTE_ASSIGNOR_CONFIG, "range");
+    } else {
+      p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, GroupProtocol.CLASSIC.name().toLowerCase(Locale.ROOT));
+      p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CoPartitionedStickyAssignor.class.getName());
+      p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
+      p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 2_000);
     }
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());

@@ -27,13 +27,15 @@ import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * How the services' consumer groups hand partitions around (Kafka's consumer protocol, KIP-848, with the
- * broker's range assignor): a member gets the same partition numbers of every topic; when a member joins or
- * leaves, only partitions that change owner are revoked (the others' jobs go on); and a member beyond the
- * partition count is ready and idle. The range assignor lays partitions out over the members in order, so it
- * is not sticky: which partitions move depends on that order, and the test does not assume a minimal move.
+ * How the services' consumer groups hand partitions around: a member gets the same partition numbers of every
+ * topic; when a member joins or leaves, only partitions that change owner are revoked (the others' jobs go
+ * on); a member beyond the partition count is ready and idle. With the default assignor the moves are also
+ * the fewest possible; Kafka's consumer protocol, whose range assignor lays the partitions out over the members
+ * in order, is not held to that.
  */
 @Tag("integration")
 class ConsumerGroupRebalanceIT {
@@ -74,11 +76,18 @@ class ConsumerGroupRebalanceIT {
     }
   }
 
-  @Test
-  void membersGetCoPartitionedShareAndOnlyMovedPartitionsAreRevoked() throws Exception {
+  /**
+   * Both protocols the fleet offers: the default (classic, with {@link CoPartitionedStickyAssignor}) and
+   * Kafka's consumer protocol ({@code FLEET_KAFKA_GROUP_PROTOCOL=consumer}); only the first is sticky.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"classic", "consumer"})
+  void membersGetCoPartitionedShareAndOnlyMovedPartitionsAreRevoked(String protocol) throws Exception {
+    boolean sticky = protocol.equals("classic");
     try (KafkaTestCluster kafka = KafkaTestCluster.start(PARTITIONS)) {
       FleetConfig config = FleetConfig.load(new JsonObject().put("FLEET_BOOTSTRAP_SERVERS", kafka.bootstrapServers())
-          .put("FLEET_TOPIC_PREFIX", "rb").put("FLEET_PARTITIONS", PARTITIONS), Map.of());
+          .put("FLEET_TOPIC_PREFIX", "rb").put("FLEET_PARTITIONS", PARTITIONS)
+          .put("FLEET_KAFKA_GROUP_PROTOCOL", protocol), Map.of());
       Topics topics = new Topics(config);
       topics.create(config);
       List<String> subscribed = List.of(topics.batches, topics.evaluations);
@@ -95,6 +104,9 @@ class ConsumerGroupRebalanceIT {
           assertTrue(aKept.size() >= 2, "a keeps a partition of each topic: " + aKept);
           assertEquals(2 * PARTITIONS - aKept.size(), a.revoked.size(),
               "a gives up only what moved to b, not everything: revoked " + a.revoked + ", kept " + aKept);
+          if (sticky) {
+            assertEquals(4, aKept.size(), "a keeps two of its three numbers, b gets one: " + members);
+          }
           assertCoPartitioned(members, subscribed);
 
           join(config, producer, topics, subscribed, members, "c");
@@ -121,6 +133,9 @@ class ConsumerGroupRebalanceIT {
             kept.retainAll(m.owned);
             List<TopicPartition> revokedNow = m.revoked.subList(revokedBefore.get(m), m.revoked.size());
             assertTrue(revokedNow.stream().noneMatch(kept::contains), m + " had partitions revoked that it kept: " + revokedNow);
+            if (sticky) {
+              assertEquals(before.get(m), kept, "sticky: a member that stays keeps all it had when another leaves: " + members);
+            }
           }
           assertCoPartitioned(members, subscribed);
         } finally {
@@ -146,7 +161,8 @@ class ConsumerGroupRebalanceIT {
       List<String> subscribed = List.of(topics.batches, topics.evaluations);
       List<Member> members = new ArrayList<>();
       try (FleetProducer producer = new FleetProducer(config, "old-producer")) {
-        Member refused = join(config, producer, topics, subscribed, members, "refused");
+        FleetConfig kip848 = FleetConfig.load(settings.copy().put("FLEET_KAFKA_GROUP_PROTOCOL", "consumer"), Map.of());
+        Member refused = join(kip848, producer, topics, subscribed, members, "refused");
         await("the loop to stop", () -> !refused.loop.alive());
         String reason = refused.loop.failure().getMessage();
         assertTrue(reason.contains("consumer rebalance protocol") && reason.contains("FLEET_KAFKA_GROUP_PROTOCOL=classic"),
@@ -154,8 +170,7 @@ class ConsumerGroupRebalanceIT {
         refused.loop.close();
         members.clear();
 
-        FleetConfig classic = FleetConfig.load(settings.copy().put("FLEET_KAFKA_GROUP_PROTOCOL", "classic"), Map.of());
-        Member joined = join(classic, producer, topics, subscribed, members, "classic");
+        Member joined = join(config, producer, topics, subscribed, members, "classic");
         try {
           await("the classic member owns every partition", () -> joined.owned.size() == 2 * PARTITIONS && joined.loop.ready());
         } finally {
