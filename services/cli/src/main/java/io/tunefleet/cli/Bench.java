@@ -31,6 +31,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import picocli.CommandLine.Command;
@@ -94,6 +95,7 @@ final class Bench implements Callable<Integer> {
         fleet[i] = throughFleet(run, config, imagesPerEpoch);
         System.err.printf(Locale.ROOT, "bench: fleet %.1f images/s (its steps alone: %.1f; %.2f s per evaluation)%n",
             fleet[i].imagesPerSecond(), fleet[i].stepImagesPerSecond(), fleet[i].evaluationSeconds());
+        System.err.println("bench: cores used in the fleet's measured epochs: " + fleet[i].cpuCores());
       }
     }
     double fleetMedian = median(Arrays.stream(fleet).mapToDouble(FleetResult::imagesPerSecond).toArray());
@@ -107,10 +109,12 @@ final class Bench implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "{\"config\":\"%s\",\"epochs_measured\":%d,\"rounds\":%d,\"fleet_images_per_s\":%.1f,"
           + "\"fleet_step_images_per_s\":%.1f,\"evaluation_s\":%.3f,\"bare_images_per_s\":%.1f,\"ratio\":%.3f,"
           + "\"bare_with_validation_images_per_s\":%.1f,\"ratio_with_validation\":%.3f,"
-          + "\"fleet_runs\":%s,\"bare_runs\":%s,\"ratios\":%s}%n",
+          + "\"fleet_runs\":%s,\"bare_runs\":%s,\"ratios\":%s,\"cpu_cores\":%s}%n",
           request.getFileName(), epochs - 1, rounds, fleetMedian, stepsMedian, evaluationMedian, bareMedian, ratioMedian,
           bareWithValidationMedian, ratioWithValidationMedian,
-          list(Arrays.stream(fleet).mapToDouble(FleetResult::imagesPerSecond).toArray(), 1), list(bare, 1), list(ratio, 3));
+          list(Arrays.stream(fleet).mapToDouble(FleetResult::imagesPerSecond).toArray(), 1), list(bare, 1), list(ratio, 3),
+          Arrays.stream(fleet).map(f -> new io.vertx.core.json.JsonObject(new java.util.LinkedHashMap<String, Object>(f.cpuCores())).encode())
+              .collect(java.util.stream.Collectors.joining(",", "[", "]")));
     } else {
       System.out.printf(Locale.ROOT, "%-34s %12s%n", "run (" + request.getFileName() + ", medians)", "images/s");
       System.out.printf(Locale.ROOT, "%-34s %12.1f%n", "fleet (end to end)", fleetMedian);
@@ -183,12 +187,15 @@ final class Bench implements Callable<Integer> {
    * A fleet run: images/s between the first and last TRAIN checkpoint events, and the trainer's own steps'
    * images/s over the same epochs (compute only: what the other services' load leaves of the step).
    */
-  record FleetResult(double imagesPerSecond, double stepImagesPerSecond, double evaluationSeconds) {}
+  /** A fleet run: its rates, seconds per evaluation, and the cores each part used in the measured epochs. */
+  record FleetResult(double imagesPerSecond, double stepImagesPerSecond, double evaluationSeconds, Map<String, Double> cpuCores) {}
 
   /** One job through a local fleet, measured after its first epoch. */
   static FleetResult throughFleet(TrainingRequest job, FleetConfig config, long imagesPerEpoch) throws Exception {
     try (LocalFleet fleet = LocalFleet.start(config.with(FleetConfig.TOPIC_PREFIX.key(), job.getJobId()), false);
-        FleetClient client = new FleetClient(fleet.config())) {
+        FleetClient client = new FleetClient(fleet.config());
+        CpuAccounting.Sampler cpu = CpuAccounting.available()
+            ? new CpuAccounting.Sampler(fleet.broker() == null ? -1 : fleet.broker().pid(), 500) : null) {
       client.submit(job);
       JobWatcher.Outcome o = new JobWatcher(client, System.err).watch(job.getJobId(), Duration.ofMinutes(60));
       if (!o.succeeded()) {
@@ -214,7 +221,8 @@ final class Bench implements Callable<Integer> {
         evaluation += Evaluation.parseFrom(r.value()).getEvalSeconds();
         evaluations++;
       }
-      return new FleetResult(images / seconds, images / stepSeconds, evaluations == 0 ? 0 : evaluation / evaluations);
+      Map<String, Double> cores = cpu == null ? Map.of() : cpu.cores(times.get(0), times.get(times.size() - 1));
+      return new FleetResult(images / seconds, images / stepSeconds, evaluations == 0 ? 0 : evaluation / evaluations, cores);
     }
   }
 }

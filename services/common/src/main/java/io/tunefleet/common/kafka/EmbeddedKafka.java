@@ -54,6 +54,11 @@ public final class EmbeddedKafka implements AutoCloseable {
     return this;
   }
 
+  /** The broker's process id, or -1 when it is not running. */
+  public long pid() {
+    return process != null && process.isAlive() ? process.pid() : -1;
+  }
+
   public String bootstrapServers() {
     return "localhost:" + port;
   }
