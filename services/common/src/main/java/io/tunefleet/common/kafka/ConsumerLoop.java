@@ -2,6 +2,7 @@ package io.tunefleet.common.kafka;
 
 import io.tunefleet.common.config.FleetConfig;
 import io.tunefleet.proto.v1.DeadLetter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import com.google.protobuf.ByteString;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.CommitFailedException;
@@ -52,7 +54,7 @@ public final class ConsumerLoop implements AutoCloseable {
   private final KafkaClientMetrics metrics;
   private final java.util.concurrent.ScheduledExecutorService metricsScheduler;
   private volatile boolean assigned;
-  private final Set<TopicPartition> owned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<TopicPartition> owned = ConcurrentHashMap.newKeySet();
   private volatile Throwable failure;
   private ConsumerRecord<String, byte[]> current;
 
@@ -72,8 +74,8 @@ public final class ConsumerLoop implements AutoCloseable {
     });
     this.metrics = new KafkaClientMetrics(consumer, java.util.List.of(), metricsScheduler, Duration.ofSeconds(10));
     metrics.bindTo(registry);
-    // Kafka's consumer-protocol client has no assigned-partitions metric of its own (the classic one had)
-    io.micrometer.core.instrument.Gauge.builder("fleet.consumer.partitions.owned", owned,
+    // one metric under both group protocols: the consumer-protocol client exports no assigned-partitions
+    Gauge.builder("fleet.consumer.partitions.owned", owned,
             o -> o.stream().mapToInt(TopicPartition::partition).distinct().count())
         .description("Partition numbers (job slots) this replica owns now, across its co-partitioned topics")
         .register(registry);
