@@ -28,7 +28,7 @@ public final class DistillerVerticle extends ServiceVerticle {
   @Override
   protected RecordHandler createHandler(ServiceContext context) {
     // libtorch work of every service in this JVM on one thread: see TorchThread
-    return new DistillerHandler(context).runningOn(TorchThread.executor());
+    return new DistillerHandler(context).runningOn(TorchThread::call);
   }
 
   public static void main(String[] args) {

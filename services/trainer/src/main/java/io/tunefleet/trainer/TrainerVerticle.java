@@ -37,7 +37,7 @@ public final class TrainerVerticle extends ServiceVerticle {
   protected RecordHandler createHandler(ServiceContext context) {
     PhaseTrainer trainer = new PhaseTrainer(context, Phase.TRAIN);
     // libtorch work of every service in this JVM on one thread: see TorchThread
-    return new Handler(context, trainer).runningOn(TorchThread.executor());
+    return new Handler(context, trainer).runningOn(TorchThread::call);
   }
 
   /** Routes batches and verdicts to the {@link PhaseTrainer}. */

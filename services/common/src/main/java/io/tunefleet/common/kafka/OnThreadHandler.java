@@ -1,24 +1,22 @@
 package io.tunefleet.common.kafka;
 
 import java.util.Collection;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
-import java.util.concurrent.FutureTask;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * A {@link RecordHandler} whose every call runs on another executor while the consumer loop waits for it:
- * the loop keeps its order and at-least-once semantics, and the handler's work happens on a thread of the
- * service's choosing (see {@link RecordHandler#runningOn}). Closing closes the handler there too.
+ * A {@link RecordHandler} whose every call goes through a {@link RecordHandler.Runner} while the consumer
+ * loop waits for it: the loop keeps its order and at-least-once semantics, and the handler's work happens on
+ * a thread of the service's choosing (see {@link RecordHandler#runningOn}). Closing closes the handler there
+ * too.
  */
 final class OnThreadHandler implements RecordHandler, AutoCloseable {
   private final RecordHandler handler;
-  private final Executor executor;
+  private final Runner runner;
 
-  OnThreadHandler(RecordHandler handler, Executor executor) {
+  OnThreadHandler(RecordHandler handler, Runner runner) {
     this.handler = handler;
-    this.executor = executor;
+    this.runner = runner;
   }
 
   private interface Work {
@@ -26,23 +24,10 @@ final class OnThreadHandler implements RecordHandler, AutoCloseable {
   }
 
   private void await(Work work) throws Exception {
-    FutureTask<Void> task = new FutureTask<>(() -> {
+    runner.call(() -> {
       work.run();
       return null;
     });
-    executor.execute(task);
-    try {
-      task.get();
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof Exception ex) {
-        throw ex;
-      }
-      if (cause instanceof Error err) {
-        throw err;
-      }
-      throw e;
-    }
   }
 
   /** For the callbacks that declare no checked exception. */

@@ -1,7 +1,7 @@
 package io.tunefleet.common.kafka;
 
 import java.util.Collection;
-import java.util.concurrent.Executor;
+import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 
@@ -27,11 +27,20 @@ public interface RecordHandler {
   default void afterPoll(RecordContext context) {}
 
   /**
-   * This handler with every call (and {@code close}, if it is {@link AutoCloseable}) run on {@code executor}
-   * while the consumer loop waits: for work that must stay on one thread of the process, such as libtorch's.
-   * Exceptions reach the loop as the handler threw them.
+   * This handler with every call (and {@code close}, if it is {@link AutoCloseable}) run through
+   * {@code runner} while the consumer loop waits: for work that must stay on one thread of the process, such
+   * as libtorch's ({@code runningOn(TorchThread::call)}). Exceptions reach the loop as the handler threw them.
    */
-  default RecordHandler runningOn(Executor executor) {
-    return new OnThreadHandler(this, executor);
+  default RecordHandler runningOn(Runner runner) {
+    return new OnThreadHandler(this, runner);
+  }
+
+  /**
+   * Runs work on a thread of its choosing and waits for it, returning its result or rethrowing what it threw.
+   * (Generic, so a method reference implements it, not a lambda.)
+   */
+  @FunctionalInterface
+  interface Runner {
+    <T> T call(Callable<T> work) throws Exception;
   }
 }

@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -22,6 +24,15 @@ class OnThreadHandlerTest {
   @AfterEach
   void stop() {
     worker.shutdownNow();
+  }
+
+  /** A {@link RecordHandler.Runner} on the worker thread: waits, and rethrows what the work threw. */
+  private <T> T onWorker(Callable<T> work) throws Exception {
+    try {
+      return worker.submit(work).get();
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof Exception cause ? cause : e;
+    }
   }
 
   /** Records which thread ran each call, and fails on demand. */
@@ -74,9 +85,9 @@ class OnThreadHandlerTest {
   };
 
   @Test
-  void everyCallRunsOnTheExecutorInOrder() throws Exception {
+  void everyCallRunsThroughTheRunnerInOrder() throws Exception {
     Recording h = new Recording();
-    RecordHandler wrapped = h.runningOn(worker);
+    RecordHandler wrapped = h.runningOn(this::onWorker);
     List<TopicPartition> two = List.of(new TopicPartition("t", 0), new TopicPartition("t", 1));
     wrapped.onAssigned(two);
     wrapped.handle(new ConsumerRecord<>("t", 0, 7L, "k", new byte[0]), NO_CONTEXT);
@@ -92,7 +103,7 @@ class OnThreadHandlerTest {
     Recording h = new Recording();
     IOException cause = new IOException("batch file unreadable");
     h.failWith = cause;
-    RecordHandler wrapped = h.runningOn(worker);
+    RecordHandler wrapped = h.runningOn(this::onWorker);
     IOException thrown = assertThrows(IOException.class,
         () -> wrapped.handle(new ConsumerRecord<>("t", 0, 1L, "k", new byte[0]), NO_CONTEXT));
     assertSame(cause, thrown, "the dead letter's reason is the handler's own message");
@@ -106,6 +117,6 @@ class OnThreadHandlerTest {
   @Test
   void closeIsANoOpForAHandlerThatIsNotCloseable() throws Exception {
     RecordHandler plain = (record, context) -> {};
-    ((AutoCloseable) plain.runningOn(worker)).close();
+    ((AutoCloseable) plain.runningOn(this::onWorker)).close();
   }
 }

@@ -2,7 +2,6 @@ package io.tunefleet.ml.train;
 
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -19,9 +18,10 @@ import java.util.concurrent.Future;
  * 803 images/s, and the local fleet, whose trainer, evaluator and distiller each ran libtorch on their
  * own consumer threads, lost the same quarter against a bare loop.
  *
- * <p>Services that can share a JVM therefore hand their libtorch work to this thread ({@link #executor()}),
- * and tools that run libtorch beside a local fleet do the same ({@link #call}). Work submitted from this
- * thread runs inline, so nesting cannot deadlock. Each unit of work must run here whole: libtorch's
+ * <p>Services that can share a JVM therefore hand their libtorch work to this thread ({@link #call}; a
+ * record handler wrapped with {@code runningOn(TorchThread::call)} runs there whole), and tools that run
+ * libtorch beside a local fleet do the same. Work submitted from this thread runs inline, so nesting cannot
+ * deadlock. Each unit of work must run here whole: libtorch's
  * gradient mode is per thread.
  */
 public final class TorchThread {
@@ -39,17 +39,6 @@ public final class TorchThread {
   /** True on the torch thread. */
   public static boolean isCurrent() {
     return Thread.currentThread() == thread;
-  }
-
-  /** Runs tasks on the torch thread (inline when already on it), in submission order. */
-  public static Executor executor() {
-    return task -> {
-      if (isCurrent()) {
-        task.run();
-      } else {
-        EXECUTOR.execute(task);
-      }
-    };
   }
 
   /**
