@@ -32,8 +32,9 @@ final class CpuAccounting {
   private CpuAccounting() {}
 
   /** CPU ticks so far: per live thread of this JVM, this JVM in all, the broker's JVM and the machine's idle. */
-  record Snapshot(long wallMillis, Map<Integer, Thread> threads, long process, long broker, long idle) {
-    record Thread(String comm, long ticks) {}
+  record Snapshot(long wallMillis, Map<Integer, Task> threads, long process, long broker, long idle) {
+    /** One thread (a Linux task): its name and its ticks. */
+    record Task(String comm, long ticks) {}
   }
 
   static boolean available() {
@@ -42,12 +43,12 @@ final class CpuAccounting {
 
   /** Reads the counters now; {@code brokerPid} below 0 when there is no broker process to count. */
   static Snapshot take(long brokerPid) throws IOException {
-    Map<Integer, Snapshot.Thread> threads = new HashMap<>();
+    Map<Integer, Snapshot.Task> threads = new HashMap<>();
     try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
       for (Path task : (Iterable<Path>) tasks::iterator) {
         try {
           String stat = Files.readString(task.resolve("stat"));
-          threads.put(Integer.parseInt(task.getFileName().toString()), new Snapshot.Thread(comm(stat), ticks(stat)));
+          threads.put(Integer.parseInt(task.getFileName().toString()), new Snapshot.Task(comm(stat), ticks(stat)));
         } catch (IOException | RuntimeException e) {
           // the thread ended while we looked: the process total still holds its time
         }
@@ -111,8 +112,8 @@ final class CpuAccounting {
       ticks.put(g, 0L);
     }
     long live = 0;
-    for (Map.Entry<Integer, Snapshot.Thread> t : to.threads().entrySet()) {
-      Snapshot.Thread before = from.threads().get(t.getKey());
+    for (Map.Entry<Integer, Snapshot.Task> t : to.threads().entrySet()) {
+      Snapshot.Task before = from.threads().get(t.getKey());
       long delta = t.getValue().ticks() - (before == null ? 0 : before.ticks());
       ticks.merge(group(t.getValue().comm()), delta, Long::sum);
       live += delta;
@@ -143,7 +144,7 @@ final class CpuAccounting {
 
     Sampler(long brokerPid, long periodMillis) {
       timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-        java.lang.Thread t = new java.lang.Thread(r, "cpu-accounting");
+        Thread t = new Thread(r, "cpu-accounting");
         t.setDaemon(true);
         return t;
       });

@@ -33,12 +33,12 @@ class CpuAccountingTest {
 
   @Test
   void coresPerGroupCountEndedThreadsFromTheProcessTotal() {
-    var from = new CpuAccounting.Snapshot(0, Map.of(1, new CpuAccounting.Snapshot.Thread("torch", 100),
-        2, new CpuAccounting.Snapshot.Thread("C2 CompilerThre", 10), 3, new CpuAccounting.Snapshot.Thread("gone", 5)), 115, 40, 1000);
+    var from = new CpuAccounting.Snapshot(0, Map.of(1, new CpuAccounting.Snapshot.Task("torch", 100),
+        2, new CpuAccounting.Snapshot.Task("C2 CompilerThre", 10), 3, new CpuAccounting.Snapshot.Task("gone", 5)), 115, 40, 1000);
     // two seconds later: torch used 1.8 cores, the compiler 0.05, a new Kafka thread 0.1, one thread ended
     // after 0.02 more; the broker 0.05, the machine idle 0.03 (of its 2 cores)
-    var to = new CpuAccounting.Snapshot(2000, Map.of(1, new CpuAccounting.Snapshot.Thread("torch", 460),
-        2, new CpuAccounting.Snapshot.Thread("C2 CompilerThre", 20), 4, new CpuAccounting.Snapshot.Thread("kafka-coordinat", 20)),
+    var to = new CpuAccounting.Snapshot(2000, Map.of(1, new CpuAccounting.Snapshot.Task("torch", 460),
+        2, new CpuAccounting.Snapshot.Task("C2 CompilerThre", 20), 4, new CpuAccounting.Snapshot.Task("kafka-coordinat", 20)),
         115 + 360 + 10 + 20 + 4, 50, 1006);
     Map<String, Double> cores = CpuAccounting.cores(from, to);
     assertEquals(1.8, cores.get(CpuAccounting.LIBTORCH), 1e-9);
