@@ -23,16 +23,19 @@ import io.tunefleet.proto.v1.ModelManifest;
 import io.tunefleet.proto.v1.Phase;
 import io.tunefleet.proto.v1.Recipe;
 import io.tunefleet.proto.v1.TrainingRequest;
+import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -98,7 +101,8 @@ final class Bench implements Callable<Integer> {
         System.err.println("bench: cores used in the fleet's measured epochs: " + fleet[i].cpuCores());
       }
     }
-    double fleetMedian = median(Arrays.stream(fleet).mapToDouble(FleetResult::imagesPerSecond).toArray());
+    double[] fleetRates = Arrays.stream(fleet).mapToDouble(FleetResult::imagesPerSecond).toArray();
+    double fleetMedian = median(fleetRates);
     double stepsMedian = median(Arrays.stream(fleet).mapToDouble(FleetResult::stepImagesPerSecond).toArray());
     double evaluationMedian = median(Arrays.stream(fleet).mapToDouble(FleetResult::evaluationSeconds).toArray());
     double bareMedian = median(bare);
@@ -112,9 +116,9 @@ final class Bench implements Callable<Integer> {
           + "\"fleet_runs\":%s,\"bare_runs\":%s,\"ratios\":%s,\"cpu_cores\":%s}%n",
           request.getFileName(), epochs - 1, rounds, fleetMedian, stepsMedian, evaluationMedian, bareMedian, ratioMedian,
           bareWithValidationMedian, ratioWithValidationMedian,
-          list(Arrays.stream(fleet).mapToDouble(FleetResult::imagesPerSecond).toArray(), 1), list(bare, 1), list(ratio, 3),
-          Arrays.stream(fleet).map(f -> new io.vertx.core.json.JsonObject(new java.util.LinkedHashMap<String, Object>(f.cpuCores())).encode())
-              .collect(java.util.stream.Collectors.joining(",", "[", "]")));
+          list(fleetRates, 1), list(bare, 1), list(ratio, 3),
+          Arrays.stream(fleet).map(f -> new JsonObject(new LinkedHashMap<String, Object>(f.cpuCores())).encode())
+              .collect(Collectors.joining(",", "[", "]")));
     } else {
       System.out.printf(Locale.ROOT, "%-34s %12s%n", "run (" + request.getFileName() + ", medians)", "images/s");
       System.out.printf(Locale.ROOT, "%-34s %12.1f%n", "fleet (end to end)", fleetMedian);
@@ -135,7 +139,7 @@ final class Bench implements Callable<Integer> {
 
   private static String list(double[] values, int decimals) {
     return Arrays.stream(values).mapToObj(v -> String.format(Locale.ROOT, "%." + decimals + "f", v))
-        .collect(java.util.stream.Collectors.joining(",", "[", "]"));
+        .collect(Collectors.joining(",", "[", "]"));
   }
 
   /** Steady-state throughput of the bare loop and the size of an epoch. */
