@@ -5,6 +5,7 @@ import io.tunefleet.common.metrics.FleetMetrics;
 import io.tunefleet.ml.augment.ImageU8;
 import io.tunefleet.ml.data.ImageBatch;
 import io.tunefleet.ml.train.LabelSmoothingLoss;
+import io.tunefleet.ml.train.TorchThread;
 import io.tunefleet.ml.train.TrainingSession;
 import io.tunefleet.ml.train.UnfreezeSchedule;
 import io.tunefleet.proto.v1.Architecture;
@@ -30,7 +31,11 @@ final class MemoryBench implements Callable<Integer> {
   boolean json;
 
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
+    return TorchThread.call(this::measure); // as the trainer runs its steps, with the same malloc settings
+  }
+
+  private Integer measure() {
     Architecture a = Architecture.newBuilder().setFamily("resnet10").setBaseWidth(16).setStem("small").setNumClasses(5).build();
     SplittableRandom rng = new SplittableRandom(0);
     List<ImageU8> imgs = new ArrayList<>();

@@ -4,6 +4,8 @@ import ai.djl.Device;
 import io.tunefleet.ml.augment.ImageU8;
 import io.tunefleet.ml.data.ImageBatch;
 import io.tunefleet.ml.train.LabelSmoothingLoss;
+import io.tunefleet.ml.train.MallocTuning;
+import io.tunefleet.ml.train.TorchThread;
 import io.tunefleet.ml.train.TrainingSession;
 import io.tunefleet.ml.train.UnfreezeSchedule;
 import io.tunefleet.proto.v1.Architecture;
@@ -52,6 +54,10 @@ final class TorchBench implements Callable<Integer> {
   @Option(names = "--rounds", description = "Alternations of trainer and PyTorch per configuration (default ${DEFAULT-VALUE})")
   int rounds = 2;
 
+  @Option(names = "--pytorch-malloc-like-trainer", description = "Give the PyTorch script the glibc malloc thresholds "
+      + "the trainer sets for itself (MallocTuning), to compare the two with the same allocator settings")
+  boolean pytorchMallocLikeTrainer;
+
   @Option(names = "--threads", description = "Intra-op threads for both (default: the machine's cores)")
   int threads = Runtime.getRuntime().availableProcessors();
 
@@ -67,8 +73,8 @@ final class TorchBench implements Callable<Integer> {
       List<Double> trainer = new ArrayList<>();
       List<Double> torch = new ArrayList<>();
       for (int round = 0; round < rounds; round++) {
-        trainer.add(trainer(c, warmupSeconds));
-        torch.add(pytorch(c, threads, warmupSeconds));
+        trainer.add(TorchThread.call(() -> trainer(c, warmupSeconds)));
+        torch.add(pytorch(c, threads, warmupSeconds, pytorchMallocLikeTrainer));
       }
       double t = median(trainer);
       double p = median(torch);
@@ -118,12 +124,17 @@ final class TorchBench implements Callable<Integer> {
     }
   }
 
-  static double pytorch(Config c, int threads, double warmupSeconds) throws IOException, InterruptedException {
+  static double pytorch(Config c, int threads, double warmupSeconds, boolean mallocLikeTrainer)
+      throws IOException, InterruptedException {
     List<String> cmd = List.of("/usr/bin/python3", Path.of("bench/pytorch_train_bench.py").toString(),
         String.join(",", Arrays.stream(c.blocks()).mapToObj(Integer::toString).toList()), Integer.toString(c.width()),
         c.bottleneck() ? "1" : "0", c.stem(), Integer.toString(c.size()), Integer.toString(c.batch()),
         Integer.toString(c.steps()), Integer.toString(threads), Double.toString(warmupSeconds));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true);
+    if (mallocLikeTrainer) {
+      builder.environment().putAll(MallocTuning.environment());
+    }
+    Process p = builder.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (p.waitFor() != 0) {
       throw new IllegalStateException("the PyTorch bench failed (needs Debian's python3-torch): " + out);

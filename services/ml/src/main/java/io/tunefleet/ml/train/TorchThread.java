@@ -23,11 +23,14 @@ import java.util.concurrent.Future;
  * libtorch beside a local fleet do the same. Work submitted from this thread runs inline, so nesting cannot
  * deadlock. Each unit of work must run here whole: libtorch's
  * gradient mode is per thread.
+ *
+ * <p>Its first use also sets the process's malloc up for libtorch ({@link MallocTuning}).
  */
 public final class TorchThread {
   private static final String NAME = "torch";
   private static volatile Thread thread;
   private static final ExecutorService EXECUTOR = Executors.newSingleThreadExecutor(r -> {
+    MallocTuning.apply();
     Thread t = new Thread(r, NAME);
     t.setDaemon(true);
     thread = t;
