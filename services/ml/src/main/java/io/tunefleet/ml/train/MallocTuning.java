@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Applied once per process by the {@link TorchThread}. Operators who tune malloc themselves keep their
  * settings: glibc's own variables or tunables for these thresholds, or another allocator in
- * {@code LD_PRELOAD}, leave malloc as it is ({@code MALLOC_ARENA_MAX}, common in containers, does not). Processes without glibc (musl) are left alone too.
+ * {@code LD_PRELOAD}, leave malloc as it is ({@code MALLOC_ARENA_MAX}, common in containers, does not), and so
+ * does {@code FLEET_MALLOC_TUNING=off}. Processes without glibc (musl) are left alone too.
  */
 public final class MallocTuning {
   private static final Logger LOG = LoggerFactory.getLogger(MallocTuning.class);
@@ -39,6 +40,9 @@ public final class MallocTuning {
   // mallopt parameters, from <malloc.h>
   private static final int M_TRIM_THRESHOLD = -1;
   private static final int M_MMAP_THRESHOLD = -3;
+
+  /** {@code off} keeps glibc's adaptive defaults, e.g. to measure what the settings are worth. */
+  static final String SWITCH = "FLEET_MALLOC_TUNING";
 
   /** glibc's own ways to set what {@link #apply} sets: its environment variables and its tunables. */
   private static final List<String> GLIBC_VARIABLES =
@@ -72,6 +76,9 @@ public final class MallocTuning {
 
   /** Why malloc must be left as it is in this environment, if it must. */
   static Optional<String> reasonToLeaveAlone(Map<String, String> env) {
+    if ("off".equals(env.get(SWITCH))) {
+      return Optional.of(SWITCH + "=off");
+    }
     for (String name : GLIBC_VARIABLES) {
       if (env.containsKey(name)) {
         return Optional.of(name + " is set");

@@ -61,6 +61,8 @@ class MallocTuningTest {
   @Test
   void leavesMallocAloneWhenTheOperatorTunedIt() {
     assertEquals(Optional.empty(), MallocTuning.reasonToLeaveAlone(Map.of()));
+    assertEquals(Optional.of("FLEET_MALLOC_TUNING=off"), MallocTuning.reasonToLeaveAlone(Map.of("FLEET_MALLOC_TUNING", "off")));
+    assertEquals(Optional.empty(), MallocTuning.reasonToLeaveAlone(Map.of("FLEET_MALLOC_TUNING", "on")));
     assertEquals(Optional.of("MALLOC_TRIM_THRESHOLD_ is set"),
         MallocTuning.reasonToLeaveAlone(Map.of("MALLOC_TRIM_THRESHOLD_", "0")));
     assertEquals(Optional.of("MALLOC_MMAP_THRESHOLD_ is set"),
