@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * so glibc gives it back, and the next step's tensors fault the same pages in again, each one zero-filled by
  * the kernel: 7,000 minor page faults per step on the demo model (28 MiB), and a plain PyTorch script pays
  * the same 8,000. Fixing the thresholds keeps freed memory for the next step: the faults fall below 100 per
- * step and the step gets about 15 % faster on this model (BENCHMARKS.md §3).
+ * step and the step gets about 15 % faster on this model (BENCHMARKS.md §1).
  *
  * <p>The cost is that the process holds on to its peak working set instead of returning it between steps,
  * which is what a trainer wants. Blocks larger than the mmap threshold (32 MiB, glibc's maximum) are still
