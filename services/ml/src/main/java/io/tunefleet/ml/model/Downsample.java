@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
-import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -35,7 +34,7 @@ public final class Downsample extends AbstractBlock {
     this.stride = stride;
     this.outChannels = outChannels;
     this.conv = addChildBlock("0", ResidualUnit.conv(outChannels, 1, 1));
-    this.bn = addChildBlock("1", BatchNorm.builder().build());
+    this.bn = addChildBlock("1", new ChannelBatchNorm());
   }
 
   @Override

@@ -2,7 +2,6 @@ package io.tunefleet.ml.model;
 
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.norm.Dropout;
 import io.tunefleet.proto.v1.HeadSpec;
 
@@ -15,7 +14,7 @@ public final class MlpHead extends BlockChain {
     int hidden = spec.getHidden() > 0 ? spec.getHidden() : 256;
     float dropout = spec.getDropout() > 0 ? spec.getDropout() : 0.5f;
     append(Linear.builder().setUnits(hidden).build());
-    append(BatchNorm.builder().build());
+    append(new ChannelBatchNorm());
     append(Activation.reluBlock());
     append(Dropout.builder().optRate(dropout).build());
     append(Linear.builder().setUnits(numClasses).build());

@@ -9,7 +9,6 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -48,7 +47,7 @@ public final class ResNet extends AbstractBlock {
         .setFilters(width)
         .optBias(false)
         .build());
-    bn1 = addChildBlock("bn1", BatchNorm.builder().build());
+    bn1 = addChildBlock("bn1", new ChannelBatchNorm());
     int channels = width;
     for (int i = 0; i < 4; i++) {
       Stage stage = new Stage(architecture.getBottleneck(), channels, width << i,

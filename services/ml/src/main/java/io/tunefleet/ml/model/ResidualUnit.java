@@ -9,7 +9,6 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
@@ -40,17 +39,17 @@ public final class ResidualUnit extends AbstractBlock {
     this.outChannels = bottleneck ? width * 4 : width;
     if (bottleneck) {
       conv1 = addChildBlock("conv1", conv(width, 1, 1));
-      bn1 = addChildBlock("bn1", BatchNorm.builder().build());
+      bn1 = addChildBlock("bn1", new ChannelBatchNorm());
       // torchvision v1.5: the stride sits on the 3x3 convolution
       conv2 = addChildBlock("conv2", conv(width, 3, stride));
-      bn2 = addChildBlock("bn2", BatchNorm.builder().build());
+      bn2 = addChildBlock("bn2", new ChannelBatchNorm());
       conv3 = addChildBlock("conv3", conv(outChannels, 1, 1));
-      bn3 = addChildBlock("bn3", BatchNorm.builder().build());
+      bn3 = addChildBlock("bn3", new ChannelBatchNorm());
     } else {
       conv1 = addChildBlock("conv1", conv(width, 3, stride));
-      bn1 = addChildBlock("bn1", BatchNorm.builder().build());
+      bn1 = addChildBlock("bn1", new ChannelBatchNorm());
       conv2 = addChildBlock("conv2", conv(width, 3, 1));
-      bn2 = addChildBlock("bn2", BatchNorm.builder().build());
+      bn2 = addChildBlock("bn2", new ChannelBatchNorm());
       conv3 = null;
       bn3 = null;
     }
