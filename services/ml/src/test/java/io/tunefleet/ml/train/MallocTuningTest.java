@@ -9,15 +9,11 @@ import io.tunefleet.ml.augment.ImageU8;
 import io.tunefleet.ml.data.ImageBatch;
 import io.tunefleet.proto.v1.Architecture;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 class MallocTuningTest {
@@ -103,21 +99,6 @@ class MallocTuningTest {
    * threads, which fault pages in as the Java heap grows, do not count.
    */
   private static long torchThreadFaults() throws IOException {
-    long faults = 0;
-    try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
-      for (Path task : tasks.toList()) {
-        String stat;
-        try {
-          stat = Files.readString(task.resolve("stat"));
-        } catch (NoSuchFileException ended) {
-          continue;
-        }
-        int close = stat.lastIndexOf(')');
-        if (stat.substring(stat.indexOf('(') + 1, close).equals("torch")) {
-          faults += Long.parseLong(stat.substring(close + 2).split(" ")[7]);
-        }
-      }
-    }
-    return faults;
+    return NativeThreads.stats("torch").stream().mapToLong(NativeThreads::minorFaults).sum();
   }
 }

@@ -13,11 +13,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 class TorchThreadTest {
@@ -54,7 +51,7 @@ class TorchThreadTest {
    */
   @Test
   void threadsThatGoThroughItGetNoOpenMpWorkersOfTheirOwn() throws Exception {
-    assumeTrue(Files.isDirectory(Path.of("/proc/self/task")), "needs Linux /proc to name native threads");
+    assumeTrue(NativeThreads.available(), "needs Linux /proc to name native threads");
     assumeTrue(TorchThread.call(() -> {
       Engine.getInstance(); // loads libtorch
       return JniUtils.getNumThreads();
@@ -98,14 +95,6 @@ class TorchThreadTest {
   }
 
   private static long threadsNamed(String name) throws IOException {
-    try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
-      return tasks.filter(t -> {
-        try {
-          return Files.readString(t.resolve("comm")).strip().equals(name);
-        } catch (IOException e) {
-          return false; // the thread ended meanwhile
-        }
-      }).count();
-    }
+    return NativeThreads.stats(name).size();
   }
 }
