@@ -188,10 +188,10 @@ final class Bench implements Callable<Integer> {
   }
 
   /**
-   * A fleet run: images/s between the first and last TRAIN checkpoint events, and the trainer's own steps'
-   * images/s over the same epochs (compute only: what the other services' load leaves of the step).
+   * A fleet run: images/s between the first and last TRAIN checkpoint events, the trainer's own steps'
+   * images/s over the same epochs (compute only: what the other services' load leaves of the step), seconds
+   * per evaluation, and the cores each part used in those epochs.
    */
-  /** A fleet run: its rates, seconds per evaluation, and the cores each part used in the measured epochs. */
   record FleetResult(double imagesPerSecond, double stepImagesPerSecond, double evaluationSeconds, Map<String, Double> cpuCores) {}
 
   /** One job through a local fleet, measured after its first epoch. */

@@ -8,6 +8,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -60,7 +63,7 @@ final class CpuAccounting {
       try {
         broker = ticks(Files.readString(Path.of("/proc/" + brokerPid + "/stat")));
       } catch (IOException e) {
-        broker = 0;
+        // the broker is gone: nothing of it to count
       }
     }
     return new Snapshot(System.currentTimeMillis(), threads, process, broker, idle(Files.readAllLines(Path.of("/proc/stat")).get(0)));
@@ -140,10 +143,10 @@ final class CpuAccounting {
   /** Takes a snapshot every {@code periodMillis} until closed. */
   static final class Sampler implements AutoCloseable {
     private final List<Snapshot> snapshots = new ArrayList<>();
-    private final java.util.concurrent.ScheduledExecutorService timer;
+    private final ScheduledExecutorService timer;
 
     Sampler(long brokerPid, long periodMillis) {
-      timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "cpu-accounting");
         t.setDaemon(true);
         return t;
@@ -157,7 +160,7 @@ final class CpuAccounting {
         } catch (IOException | RuntimeException e) {
           // a missed sample only widens the window
         }
-      }, 0, periodMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+      }, 0, periodMillis, TimeUnit.MILLISECONDS);
     }
 
     /** Cores per group between the samples nearest to (and inside) {@code fromMillis}..{@code toMillis}. */
