@@ -3,7 +3,6 @@ package io.tunefleet.ml.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -12,7 +11,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.BatchNorm;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,22 +77,12 @@ class ChannelBatchNormTest {
     }
   }
 
+  /** Output, input gradient, gamma's and beta's gradients of one training pass. */
   private static List<float[]> trainingPass(NDManager manager, Block block, NDArray x, NDArray upstream) {
-    NDArray input = x.duplicate();
-    input.setRequiresGradient(true);
-    NDArray gamma = block.getParameters().get("gamma").getArray();
-    NDArray beta = block.getParameters().get("beta").getArray();
-    gamma.setRequiresGradient(true);
-    beta.setRequiresGradient(true);
-    List<float[]> result = new ArrayList<>();
-    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-      NDArray y = block.forward(new ParameterStore(manager, false), new NDList(input), true).singletonOrThrow();
-      gc.backward(y.mul(upstream).sum());
-      result.add(y.toFloatArray());
-    }
-    result.add(input.getGradient().toFloatArray());
-    result.add(gamma.getGradient().toFloatArray());
-    result.add(beta.getGradient().toFloatArray());
+    TrainingPass pass = TrainingPass.run(manager, block, x, upstream,
+        block.getParameters().get("gamma").getArray(), block.getParameters().get("beta").getArray());
+    List<float[]> result = new ArrayList<>(List.of(pass.output().toFloatArray(), pass.inputGradient().toFloatArray()));
+    pass.parameterGradients().forEach(g -> result.add(g.toFloatArray()));
     return result;
   }
 }

@@ -3,17 +3,13 @@ package io.tunefleet.ml.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.norm.BatchNorm;
-import ai.djl.training.GradientCollector;
-import ai.djl.training.ParameterStore;
 import org.junit.jupiter.api.Test;
 
 class DownsampleTest {
@@ -43,27 +39,15 @@ class DownsampleTest {
 
         NDArray x = manager.randomNormal(in);
         NDArray upstream = manager.randomNormal(new Shape(3, 6, (size + 1) / 2, (size + 1) / 2));
-        Pass got = pass(manager, ours, weight, x, upstream);
-        Pass want = pass(manager, reference, referenceWeight, x, upstream);
+        TrainingPass got = TrainingPass.run(manager, ours, x, upstream, weight);
+        TrainingPass want = TrainingPass.run(manager, reference, x, upstream, referenceWeight);
 
         assertEquals(want.output().getShape(), got.output().getShape());
         assertArrayEquals(want.output().toFloatArray(), got.output().toFloatArray(), 1e-5f);
         assertArrayEquals(want.inputGradient().toFloatArray(), got.inputGradient().toFloatArray(), 1e-5f);
-        assertArrayEquals(want.weightGradient().toFloatArray(), got.weightGradient().toFloatArray(), 1e-4f);
+        assertArrayEquals(want.parameterGradients().get(0).toFloatArray(),
+            got.parameterGradients().get(0).toFloatArray(), 1e-4f);
       }
-    }
-  }
-
-  private record Pass(NDArray output, NDArray inputGradient, NDArray weightGradient) {}
-
-  private static Pass pass(NDManager manager, Block block, NDArray weight, NDArray x, NDArray upstream) {
-    NDArray input = x.duplicate();
-    input.setRequiresGradient(true);
-    weight.setRequiresGradient(true);
-    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-      NDArray y = block.forward(new ParameterStore(manager, false), new NDList(input), true).singletonOrThrow();
-      gc.backward(y.mul(upstream).sum());
-      return new Pass(y.duplicate(), input.getGradient().duplicate(), weight.getGradient().duplicate());
     }
   }
 }
