@@ -44,15 +44,20 @@ import picocli.CommandLine.Option;
  * `fleet bench`: training throughput of one job through the whole fleet (broker, augmenter, blob
  * store, trainer, evaluator running beside it) against a bare loop over the same model, data,
  * augmentation and optimizer in one thread, with no Kafka and no files. Both are measured in steady
- * state: the first epoch (model build, JIT warm-up) is left out.
+ * state: the first epochs (model build and, in a fresh JVM, the compilation of the fleet's Java code) are left
+ * out.
  */
 @Command(name = "bench", description = "Training images/s through the fleet vs a bare DJL loop on the same model and data.")
 final class Bench implements Callable<Integer> {
   @Option(names = "--request", description = "The job to measure (default ${DEFAULT-VALUE}); distillation is switched off")
   Path request = Fleet.DEMO_REQUEST;
 
-  @Option(names = "--epochs", description = "Epochs per run, the first one is warm-up (default ${DEFAULT-VALUE})")
-  int epochs = 6;
+  @Option(names = "--epochs", description = "Epochs per run, warm-up included (default ${DEFAULT-VALUE})")
+  int epochs = 12;
+
+  @Option(names = "--warmup-epochs", description = "Epochs left out of the measurement at the start of each run "
+      + "(default ${DEFAULT-VALUE}: a fresh JVM compiles the fleet's Java code for about 25 s)")
+  int warmupEpochs = 6;
 
   @Option(names = "--rounds", description = "Fleet runs, each between two bare runs; medians are reported (default ${DEFAULT-VALUE})")
   int rounds = 3;
@@ -64,6 +69,10 @@ final class Bench implements Callable<Integer> {
   public Integer call() throws Exception {
     if (rounds < 1) {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--rounds must be at least 1, was " + rounds);
+    }
+    if (warmupEpochs < 1 || warmupEpochs >= epochs) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--warmup-epochs must be at least 1 "
+          + "and less than --epochs (" + epochs + "), was " + warmupEpochs);
     }
     FleetConfig config = Fleet.config();
     TrainingRequest base = FleetClient.parseRequest(Files.readString(request, StandardCharsets.UTF_8));
@@ -83,7 +92,7 @@ final class Bench implements Callable<Integer> {
     long imagesPerEpoch = 0;
     for (int i = 0; i <= rounds; i++) {
       // on the thread the fleet's services use for libtorch, so this JVM never holds a second OpenMP team
-      BareResult b = TorchThread.call(() -> bareLoop(resolved, config));
+      BareResult b = TorchThread.call(() -> bareLoop(resolved, config, warmupEpochs));
       bare[i] = b.imagesPerSecond();
       bareWithValidation[i] = b.withValidationImagesPerSecond();
       imagesPerEpoch = b.imagesPerEpoch();
@@ -95,7 +104,7 @@ final class Bench implements Callable<Integer> {
       }
       if (i < rounds) {
         TrainingRequest run = job.toBuilder().setJobId(job.getJobId() + "-" + i).build();
-        fleet[i] = throughFleet(run, config, imagesPerEpoch);
+        fleet[i] = throughFleet(run, config, imagesPerEpoch, warmupEpochs);
         System.err.printf(Locale.ROOT, "bench: fleet %.1f images/s (its steps alone: %.1f; %.2f s per evaluation)%n",
             fleet[i].imagesPerSecond(), fleet[i].stepImagesPerSecond(), fleet[i].evaluationSeconds());
         System.err.println("bench: cores used in the fleet's measured epochs: " + fleet[i].cpuCores());
@@ -114,7 +123,7 @@ final class Bench implements Callable<Integer> {
           + "\"fleet_step_images_per_s\":%.1f,\"evaluation_s\":%.3f,\"bare_images_per_s\":%.1f,\"ratio\":%.3f,"
           + "\"bare_with_validation_images_per_s\":%.1f,\"ratio_with_validation\":%.3f,"
           + "\"fleet_runs\":%s,\"bare_runs\":%s,\"ratios\":%s,\"cpu_cores\":%s}%n",
-          request.getFileName(), epochs - 1, rounds, fleetMedian, stepsMedian, evaluationMedian, bareMedian, ratioMedian,
+          request.getFileName(), epochs - warmupEpochs, rounds, fleetMedian, stepsMedian, evaluationMedian, bareMedian, ratioMedian,
           bareWithValidationMedian, ratioWithValidationMedian,
           list(fleetRates, 1), list(bare, 1), list(ratio, 3),
           Arrays.stream(fleet).map(f -> new JsonObject(new LinkedHashMap<String, Object>(f.cpuCores())).encode())
@@ -146,7 +155,7 @@ final class Bench implements Callable<Integer> {
   record BareResult(double imagesPerSecond, double withValidationImagesPerSecond, long imagesPerEpoch) {}
 
   /** The trainer's own step code over in-memory batches: what the fleet would reach with zero overhead. */
-  static BareResult bareLoop(TrainingRequest r, FleetConfig config) throws Exception {
+  static BareResult bareLoop(TrainingRequest r, FleetConfig config, int warmupEpochs) throws Exception {
     LabeledImages data = DatasetLoader.load(r.getDataset(), r.getNumClasses(), new PathPolicy(config.dataRoots())).images();
     Recipe rc = r.getRecipe();
     StratifiedSplit split = StratifiedSplit.of(data.labels(), data.numClasses(), r.getDataset().getValidationFraction(), rc.getSeed());
@@ -160,9 +169,9 @@ final class Bench implements Callable<Integer> {
       long perEpoch = 0;
       long validationNanos = 0;
       for (int e = 0; e < rc.getEpochs(); e++) {
-        if (e == 1) {
+        if (e == warmupEpochs) {
           start = System.nanoTime();
-          perEpoch = images;
+          perEpoch = images / warmupEpochs;
           images = 0;
         }
         s.beginEpoch(e);
@@ -178,7 +187,7 @@ final class Bench implements Callable<Integer> {
         try (Classifier model = Classifier.load(s.save(ModelManifest.getDefaultInstance(), false), train.height(), Device.cpu())) {
           model.evaluate(validation, 256);
         }
-        if (e >= 1) {
+        if (e >= warmupEpochs) {
           validationNanos += System.nanoTime() - v;
         }
       }
@@ -194,8 +203,9 @@ final class Bench implements Callable<Integer> {
    */
   record FleetResult(double imagesPerSecond, double stepImagesPerSecond, double evaluationSeconds, Map<String, Double> cpuCores) {}
 
-  /** One job through a local fleet, measured after its first epoch. */
-  static FleetResult throughFleet(TrainingRequest job, FleetConfig config, long imagesPerEpoch) throws Exception {
+  /** One job through a local fleet, measured after its warm-up epochs. */
+  static FleetResult throughFleet(TrainingRequest job, FleetConfig config, long imagesPerEpoch, int warmupEpochs)
+      throws Exception {
     try (LocalFleet fleet = LocalFleet.start(config.with(FleetConfig.TOPIC_PREFIX.key(), job.getJobId()), false);
         FleetClient client = new FleetClient(fleet.config());
         CpuAccounting.Sampler cpu = CpuAccounting.available()
@@ -209,9 +219,10 @@ final class Bench implements Callable<Integer> {
       double stepSeconds = 0;
       for (ConsumerRecord<String, byte[]> r : client.readAll(job.getJobId(), List.of(client.topics().checkpoints))) {
         Checkpoint c = Checkpoint.parseFrom(r.value());
-        if (c.getPhase() == Phase.TRAIN) {
+        // from the checkpoint that ends the warm-up to the last one
+        if (c.getPhase() == Phase.TRAIN && c.getEpoch() >= warmupEpochs - 1) {
           times.add(r.timestamp());
-          if (c.getEpoch() > 0) {
+          if (c.getEpoch() >= warmupEpochs) {
             stepSeconds += imagesPerEpoch / c.getImagesPerS();
           }
         }
@@ -222,8 +233,11 @@ final class Bench implements Callable<Integer> {
       double evaluation = 0;
       int evaluations = 0;
       for (ConsumerRecord<String, byte[]> r : client.readAll(job.getJobId(), List.of(client.topics().evaluations))) {
-        evaluation += Evaluation.parseFrom(r.value()).getEvalSeconds();
-        evaluations++;
+        Evaluation ev = Evaluation.parseFrom(r.value());
+        if (ev.getPhase() == Phase.TRAIN && ev.getEpoch() >= warmupEpochs) {
+          evaluation += ev.getEvalSeconds();
+          evaluations++;
+        }
       }
       Map<String, Double> cores = cpu == null ? Map.of() : cpu.cores(times.get(0), times.get(times.size() - 1));
       return new FleetResult(images / seconds, images / stepSeconds, evaluations == 0 ? 0 : evaluation / evaluations, cores);
