@@ -48,6 +48,7 @@ public final class ConsumerLoop implements AutoCloseable {
   private final Thread thread;
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final CountDownLatch stopped = new CountDownLatch(1);
+  // the loop's bookkeeping: used by its thread, or by the handler's while the loop waits for it (runPoll)
   private final Map<TopicPartition, Long> processed = new HashMap<>();
   private final Map<TopicPartition, TreeMap<Long, String>> deferred = new HashMap<>();
   private final Map<TopicPartition, Long> committed = new HashMap<>();
@@ -139,21 +140,7 @@ public final class ConsumerLoop implements AutoCloseable {
       });
       while (running.get()) {
         ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(500));
-        for (ConsumerRecord<String, byte[]> record : records) {
-          if (!running.get()) {
-            break;
-          }
-          current = record;
-          try {
-            handler.handle(record, context);
-          } catch (Exception e) {
-            LOG.warn("{}: record {}-{}@{} failed, sent to dead letter: {}", service, record.topic(), record.partition(),
-                record.offset(), e.toString());
-            deadLetter(record, e);
-          }
-          processed.put(new TopicPartition(record.topic(), record.partition()), record.offset() + 1);
-        }
-        handler.afterPoll(context);
+        handler.runPoll(() -> handle(records));
         commit(consumer.assignment());
       }
     } catch (WakeupException e) {
@@ -187,6 +174,25 @@ public final class ConsumerLoop implements AutoCloseable {
       metricsScheduler.shutdownNow();
       stopped.countDown();
     }
+  }
+
+  /** One poll's records, in order, then the handler's after-poll work: on the thread {@link RecordHandler#runPoll} picks. */
+  private void handle(ConsumerRecords<String, byte[]> records) {
+    for (ConsumerRecord<String, byte[]> record : records) {
+      if (!running.get()) {
+        break;
+      }
+      current = record;
+      try {
+        handler.handle(record, context);
+      } catch (Exception e) {
+        LOG.warn("{}: record {}-{}@{} failed, sent to dead letter: {}", service, record.topic(), record.partition(),
+            record.offset(), e.toString());
+        deadLetter(record, e);
+      }
+      processed.put(new TopicPartition(record.topic(), record.partition()), record.offset() + 1);
+    }
+    handler.afterPoll(context);
   }
 
   /** Partitions gone to another member: the handler drops their jobs, the loop their offsets. */

@@ -27,9 +27,24 @@ public interface RecordHandler {
   default void afterPoll(RecordContext context) {}
 
   /**
+   * Runs the loop's work for one poll: {@link #handle} for each of its records, then {@link #afterPoll}. Here by
+   * default; a handler {@link #runningOn} another thread runs the whole poll there in one hand-over.
+   */
+  default void runPoll(PollWork work) throws Exception {
+    work.run();
+  }
+
+  /** The consumer loop's work for one poll (see {@link #runPoll}). */
+  @FunctionalInterface
+  interface PollWork {
+    void run() throws Exception;
+  }
+
+  /**
    * This handler with every call (and {@code close}, if it is {@link AutoCloseable}) run through
    * {@code runner} while the consumer loop waits: for work that must stay on one thread of the process, such
-   * as libtorch's ({@code runningOn(TorchThread::call)}). Exceptions reach the loop as the handler threw them.
+   * as libtorch's ({@code runningOn(TorchThread::call)}). A poll's records go over in one hand-over, not one
+   * each. Exceptions reach the loop as the handler threw them.
    */
   default RecordHandler runningOn(Runner runner) {
     return new OnThreadHandler(this, runner);

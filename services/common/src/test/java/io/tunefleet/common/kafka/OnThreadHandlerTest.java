@@ -13,6 +13,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterEach;
@@ -112,6 +113,35 @@ class OnThreadHandlerTest {
     h.failWith = unchecked;
     assertSame(unchecked, assertThrows(IllegalStateException.class, () -> wrapped.onRevoked(List.of())));
     assertTrue(h.calls.stream().allMatch(c -> c.endsWith("@the-worker")), h.calls.toString());
+  }
+
+  @Test
+  void aPollGoesOverInOneHandOverAndTheHandlersCallsFromThereRunDirectly() throws Exception {
+    Recording h = new Recording();
+    AtomicInteger handOvers = new AtomicInteger();
+    RecordHandler wrapped = h.runningOn(new RecordHandler.Runner() {
+      @Override
+      public <T> T call(Callable<T> work) throws Exception {
+        handOvers.incrementAndGet();
+        return onWorker(work); // a second hand-over from the worker would wait for itself
+      }
+    });
+    wrapped.runPoll(() -> {
+      wrapped.handle(new ConsumerRecord<>("t", 0, 1L, "k", new byte[0]), NO_CONTEXT);
+      wrapped.handle(new ConsumerRecord<>("t", 0, 2L, "k", new byte[0]), NO_CONTEXT);
+      wrapped.afterPoll(NO_CONTEXT);
+    });
+    assertEquals(1, handOvers.get());
+    assertEquals(List.of("handle 1@the-worker", "handle 2@the-worker", "afterPoll@the-worker"), h.calls);
+
+    wrapped.handle(new ConsumerRecord<>("t", 0, 3L, "k", new byte[0]), NO_CONTEXT);
+    assertEquals(2, handOvers.get(), "outside a poll's work, a call is handed over on its own");
+    assertEquals("handle 3@the-worker", h.calls.get(3));
+
+    IOException cause = new IOException("the poll's work failed");
+    assertSame(cause, assertThrows(IOException.class, () -> wrapped.runPoll(() -> {
+      throw cause;
+    })));
   }
 
   @Test
