@@ -38,7 +38,10 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * `fleet bench`: training throughput of one job through the whole fleet (broker, augmenter, blob
@@ -49,6 +52,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", description = "Training images/s through the fleet vs a bare DJL loop on the same model and data.")
 final class Bench implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
   @Option(names = "--request", description = "The job to measure (default ${DEFAULT-VALUE}); distillation is switched off")
   Path request = Fleet.DEMO_REQUEST;
 
@@ -68,10 +74,10 @@ final class Bench implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (rounds < 1) {
-      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--rounds must be at least 1, was " + rounds);
+      throw new ParameterException(spec.commandLine(), "--rounds must be at least 1, was " + rounds);
     }
     if (warmupEpochs < 1 || warmupEpochs >= epochs) {
-      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--warmup-epochs must be at least 1 "
+      throw new ParameterException(spec.commandLine(), "--warmup-epochs must be at least 1 "
           + "and less than --epochs (" + epochs + "), was " + warmupEpochs);
     }
     FleetConfig config = Fleet.config();
