@@ -107,7 +107,7 @@ class ObservabilityIT {
     assertTrue(outcome.succeeded(), "job " + jobId + " failed: " + outcome.lastStatus());
   }
 
-  /** The job of the brief: 5 Fashion-MNIST classes, 40 images each, 2 epochs of batch 16, 3 of distillation. */
+  /** The job of the brief: 5 Fashion-MNIST classes, 40 images each, 4 epochs of batch 16, 3 of distillation. */
   private static String smallRequest(String jobId) {
     Path fm = FleetTestSupport.datasets().resolve("fashion-mnist");
     return new JsonObject()
@@ -119,7 +119,10 @@ class ObservabilityIT {
         .put("numClasses", 5)
         .put("baseModel", new JsonObject().put("architecture",
             new JsonObject().put("family", "resnet10").put("baseWidth", 16).put("stem", "small")))
-        .put("recipe", new JsonObject().put("epochs", 2).put("batchSize", 16))
+        // increase() over a job's steps needs two scrapes (1 s apart) that see different counts. Two teacher epochs
+        // (24 steps) can both be published at once (lead_epochs 2) and trained within one second; with four, the
+        // last two wait for the evaluator's verdicts on the first two, so the teacher's steps span several scrapes
+        .put("recipe", new JsonObject().put("epochs", 4).put("batchSize", 16))
         // three student epochs span several 1 s scrapes, so increase() over the distiller's steps is defined
         .put("distillation", new JsonObject().put("epochs", 3))
         .encode();
