@@ -203,8 +203,8 @@ final class Bench implements Callable<Integer> {
   }
 
   /**
-   * A fleet run: images/s between the first and last TRAIN checkpoint events, the trainer's own steps'
-   * images/s over the same epochs (compute only: what the other services' load leaves of the step), seconds
+   * A fleet run: images/s from the TRAIN checkpoint event that ends the warm-up to the last one, the trainer's
+   * own steps' images/s over the same epochs (compute only: what the other services' load leaves of the step), seconds
    * per evaluation, and the cores each part used in those epochs.
    */
   record FleetResult(double imagesPerSecond, double stepImagesPerSecond, double evaluationSeconds, Map<String, Double> cpuCores) {}

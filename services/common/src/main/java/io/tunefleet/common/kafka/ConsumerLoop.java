@@ -176,7 +176,10 @@ public final class ConsumerLoop implements AutoCloseable {
     }
   }
 
-  /** One poll's records, in order, then the handler's after-poll work: on the thread {@link RecordHandler#runPoll} picks. */
+  /**
+   * One poll's records in order, then the handler's after-poll work, on the thread that
+   * {@link RecordHandler#runPoll} picks.
+   */
   private void handle(ConsumerRecords<String, byte[]> records) {
     for (ConsumerRecord<String, byte[]> record : records) {
       if (!running.get()) {

@@ -25,10 +25,6 @@ final class OnThreadHandler implements RecordHandler, AutoCloseable {
     this.runner = runner;
   }
 
-  private interface Work {
-    void run() throws Exception;
-  }
-
   private void await(Work work) throws Exception {
     if (Thread.currentThread() == polling) {
       work.run();
@@ -41,15 +37,14 @@ final class OnThreadHandler implements RecordHandler, AutoCloseable {
   }
 
   @Override
-  public void runPoll(PollWork work) throws Exception {
-    runner.call(() -> {
+  public void runPoll(Work work) throws Exception {
+    await(() -> {
       polling = Thread.currentThread();
       try {
         work.run();
       } finally {
         polling = null;
       }
-      return null;
     });
   }
 

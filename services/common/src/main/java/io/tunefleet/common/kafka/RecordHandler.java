@@ -30,13 +30,13 @@ public interface RecordHandler {
    * Runs the loop's work for one poll: {@link #handle} for each of its records, then {@link #afterPoll}. Here by
    * default; a handler {@link #runningOn} another thread runs the whole poll there in one hand-over.
    */
-  default void runPoll(PollWork work) throws Exception {
+  default void runPoll(Work work) throws Exception {
     work.run();
   }
 
-  /** The consumer loop's work for one poll (see {@link #runPoll}). */
+  /** Work that may throw: the loop's work for one poll (see {@link #runPoll}), a call handed to a runner. */
   @FunctionalInterface
-  interface PollWork {
+  interface Work {
     void run() throws Exception;
   }
 
