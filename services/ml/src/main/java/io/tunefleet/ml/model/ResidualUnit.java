@@ -58,7 +58,11 @@ public final class ResidualUnit extends AbstractBlock {
         : null;
   }
 
-  static Conv2d conv(int filters, int kernel, int stride) {
+  /** A convolution without bias, padded to keep the size; a 1x1 with stride 1 is a {@link Conv1x1}. */
+  static Block conv(int filters, int kernel, int stride) {
+    if (kernel == 1 && stride == 1) {
+      return new Conv1x1(filters);
+    }
     return Conv2d.builder()
         .setKernelShape(new Shape(kernel, kernel))
         .optStride(new Shape(stride, stride))
