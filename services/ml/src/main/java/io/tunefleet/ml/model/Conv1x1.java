@@ -41,7 +41,10 @@ public final class Conv1x1 extends AbstractBlock {
     long c = s.get(1);
     long h = s.get(2);
     long w = s.get(3);
+    // an op's result belongs to its first operand's manager, here the model's, which lives as long as the model:
+    // the weight's view moves to the input's manager (the step's scope), or every forward pass would leak it
     NDArray kernel = ps.getValue(weight, x.getDevice(), training).reshape(filters, c);
+    kernel.attach(x.getManager());
     NDArray rows = x.transpose(0, 2, 3, 1).reshape(n * h * w, c);
     return new NDList(rows.matMul(kernel.transpose()).reshape(n, h, w, filters).transpose(0, 3, 1, 2));
   }

@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.training.ParameterStore;
 import io.tunefleet.proto.v1.Architecture;
 import org.junit.jupiter.api.Test;
 
@@ -54,6 +56,29 @@ class Conv1x1Test {
         assertArrayEquals(want.parameterGradients().get(0).toFloatArray(),
             got.parameterGradients().get(0).toFloatArray(), 1e-4f);
       }
+    }
+  }
+
+  /**
+   * An op's result belongs to its first operand's manager: a view of the weight made in the forward pass must
+   * end with the step's scope, not pile up in the model's manager for as long as the model lives (it did: the
+   * demo model's memory grew 14 % over 1,000 steps).
+   */
+  @Test
+  void forwardPassesLeaveNothingInTheModelsManager() {
+    try (NDManager model = NDManager.newBaseManager()) {
+      Shape in = new Shape(2, 3, 4, 4);
+      Block block = new Conv1x1(5);
+      block.initialize(model, DataType.FLOAT32, in);
+      int before = model.getManagedArrays().size();
+      for (boolean training : new boolean[] {false, true}) {
+        for (int i = 0; i < 3; i++) {
+          try (NDManager step = model.newSubManager()) {
+            block.forward(new ParameterStore(step, false), new NDList(step.ones(in)), training);
+          }
+        }
+      }
+      assertEquals(before, model.getManagedArrays().size());
     }
   }
 
