@@ -27,15 +27,12 @@ class MallocTuningTest {
 
   @Test
   void trainingStepsReuseTheMemoryTheLastStepFreedInsteadOfFaultingItBackIn() throws Exception {
-    assumeTrue(MallocTuning.reasonToLeaveAlone(System.getenv()).isEmpty(), "malloc is tuned by this environment");
-    String outcome = TorchThread.call(MallocTuning::apply);
-    assumeTrue(!outcome.contains("does not use glibc"), outcome);
+    String outcome = assumeGlibcTunedHere();
     assertTrue(outcome.startsWith("glibc malloc keeps freed memory"), outcome);
 
     ImageBatch batch = randomBatch(BATCH);
     double faultsPerStep = TorchThread.call(() -> {
-      try (TrainingSession s = TrainingSession.create(DEMO, SIZE, new TrainingSession.Config(0.01f, 0.01f, 0.9f, 5e-4f,
-          new LabelSmoothingLoss(0.1f), UnfreezeSchedule.everythingTrainable(), 1000), Device.cpu())) {
+      try (TrainingSession s = demoSession()) {
         s.beginEpoch(0);
         for (int i = 0; i < 10; i++) {
           s.step(batch);
@@ -53,15 +50,12 @@ class MallocTuningTest {
 
   @Test
   void evaluationInLargeBatchesOnTheTorchThreadKeepsItsMemory() throws Exception {
-    assumeTrue(MallocTuning.reasonToLeaveAlone(System.getenv()).isEmpty(), "malloc is tuned by this environment");
-    String outcome = TorchThread.call(MallocTuning::apply);
-    assumeTrue(!outcome.contains("does not use glibc"), outcome);
+    assumeGlibcTunedHere();
 
     ImageBatch batch = randomBatch(BATCH);
     ImageBatch validation = randomBatch(400);
     long[] faults = TorchThread.call(() -> {
-      try (TrainingSession s = TrainingSession.create(DEMO, SIZE, new TrainingSession.Config(0.01f, 0.01f, 0.9f, 5e-4f,
-          new LabelSmoothingLoss(0.1f), UnfreezeSchedule.everythingTrainable(), 1000), Device.cpu())) {
+      try (TrainingSession s = demoSession()) {
         s.beginEpoch(0);
         long[] perEvaluation = new long[8];
         for (int round = 0; round < perEvaluation.length; round++) {
@@ -113,6 +107,20 @@ class MallocTuningTest {
     assertEquals(Map.of("MALLOC_MMAP_THRESHOLD_", "33554432", "MALLOC_TRIM_THRESHOLD_", "1073741824", "MALLOC_TOP_PAD_", "67108864"),
         MallocTuning.environment());
     assertTrue(MallocTuning.reasonToLeaveAlone(MallocTuning.environment()).isPresent());
+  }
+
+  /** Applies the settings (on the torch thread, as the services do) and skips where they cannot apply. */
+  private static String assumeGlibcTunedHere() throws Exception {
+    assumeTrue(MallocTuning.reasonToLeaveAlone(System.getenv()).isEmpty(), "malloc is tuned by this environment");
+    String outcome = TorchThread.call(MallocTuning::apply);
+    assumeTrue(!outcome.contains("does not use glibc"), outcome);
+    return outcome;
+  }
+
+  /** A training session of the demo job's model, everything trainable. */
+  private static TrainingSession demoSession() {
+    return TrainingSession.create(DEMO, SIZE, new TrainingSession.Config(0.01f, 0.01f, 0.9f, 5e-4f,
+        new LabelSmoothingLoss(0.1f), UnfreezeSchedule.everythingTrainable(), 1000), Device.cpu());
   }
 
   private static ImageBatch randomBatch(int size) {
