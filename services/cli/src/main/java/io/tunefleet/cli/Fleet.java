@@ -26,7 +26,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "fleet", mixinStandardHelpOptions = true, version = "TuneFleet 0.1.0",
     description = "Fine-tunes ResNet image classifiers with a fleet of Kafka services.",
     subcommands = {Fleet.Demo.class, Fleet.Up.class, Fleet.Run.class, Fleet.Submit.class, Fleet.Status.class,
-        Fleet.Watch.class, Fleet.Models.class, Fleet.Pretrain.class, Bench.class, TorchBench.class, MemoryBench.class, Ablate.class, Fleet.Config.class})
+        Fleet.Watch.class, Fleet.Models.class, Fleet.Pretrain.class, Bench.class, TorchBench.class, MemoryBench.class, NeighbourBench.class, Ablate.class, Fleet.Config.class})
 public final class Fleet implements Callable<Integer> {
   /** The demo's base model: pretrained by the fleet on the even Fashion-MNIST classes (`fleet pretrain`). */
   static final Path BASE_MODEL = Path.of("datasets/models/fmnist-even-resnet10-w16.model");

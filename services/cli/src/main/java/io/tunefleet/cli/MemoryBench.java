@@ -1,18 +1,11 @@
 package io.tunefleet.cli;
 
-import ai.djl.Device;
 import io.tunefleet.common.metrics.FleetMetrics;
-import io.tunefleet.ml.augment.ImageU8;
-import io.tunefleet.ml.data.ImageBatch;
-import io.tunefleet.ml.train.LabelSmoothingLoss;
 import io.tunefleet.ml.train.TorchThread;
 import io.tunefleet.ml.train.TrainingSession;
-import io.tunefleet.ml.train.UnfreezeSchedule;
-import io.tunefleet.proto.v1.Architecture;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -36,27 +29,14 @@ final class MemoryBench implements Callable<Integer> {
   }
 
   private Integer measure() {
-    Architecture a = Architecture.newBuilder().setFamily("resnet10").setBaseWidth(16).setStem("small").setNumClasses(5).build();
-    SplittableRandom rng = new SplittableRandom(0);
-    List<ImageU8> imgs = new ArrayList<>();
-    int[] labels = new int[64];
-    for (int i = 0; i < 64; i++) {
-      byte[] px = new byte[28 * 28 * 3];
-      for (int j = 0; j < px.length; j++) {
-        px[j] = (byte) rng.nextInt(256);
-      }
-      imgs.add(new ImageU8(28, 28, 3, px));
-      labels[i] = rng.nextInt(5);
-    }
-    ImageBatch batch = ImageBatch.of(imgs, labels, new int[64]);
     List<double[]> samples = new ArrayList<>();
-    try (TrainingSession s = TrainingSession.create(a, 28, new TrainingSession.Config(0.01f, 0.01f, 0.9f, 5e-4f,
-        new LabelSmoothingLoss(0.1f), UnfreezeSchedule.everythingTrainable(), 10), Device.cpu())) {
+    try (DemoSteps demo = new DemoSteps()) {
+      TrainingSession s = demo.session;
       for (int step = 1; step <= steps; step++) {
         if ((step - 1) % 100 == 0) {
           s.beginEpoch((step - 1) / 100 % 10);
         }
-        s.step(batch, null, step % 50 == 0);
+        s.step(demo.batch, null, step % 50 == 0);
         if (step % 100 == 0) {
           System.gc();
           samples.add(new double[] {step, FleetMetrics.residentBytes() / (1 << 20)});

@@ -8,11 +8,15 @@ import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** `fleet bench` refuses a warm-up that leaves nothing to measure, before it starts anything. */
+/** `fleet bench` and `fleet bench-neighbours` refuse options that leave nothing to measure, before they start anything. */
 class BenchOptionsTest {
   private static String refusal(String... args) {
+    return refusal(new Bench(), args);
+  }
+
+  private static String refusal(Object command, String... args) {
     StringWriter err = new StringWriter();
-    CommandLine cli = new CommandLine(new Bench()).setErr(new PrintWriter(err));
+    CommandLine cli = new CommandLine(command).setErr(new PrintWriter(err));
     int code = cli.execute(args);
     assertEquals(2, code, "picocli's usage-error exit code, for " + String.join(" ", args) + ": " + err);
     return err.toString();
@@ -24,5 +28,28 @@ class BenchOptionsTest {
     assertTrue(err.contains("--warmup-epochs must be at least 1 and less than --epochs (6), was 6"), err);
     assertTrue(refusal("--warmup-epochs", "0").contains("was 0"));
     assertTrue(refusal("--rounds", "0").contains("--rounds must be at least 1, was 0"));
+  }
+
+  @Test
+  void neighboursBenchRefusesPhasesTooShortToTimeAChunk() {
+    assertTrue(refusal(new NeighbourBench(), "--cycles", "0").contains("--cycles must be at least 1, was 0"));
+    assertTrue(refusal(new NeighbourBench(), "--phase-seconds", "1").contains("--phase-seconds must be at least 2"));
+    assertTrue(refusal(new NeighbourBench(), "--warmup-seconds", "-1").contains("--warmup-seconds must not be negative"));
+  }
+
+  @Test
+  void thePenaltyIsTheRunningMedianOverTheFrozenOne() {
+    NeighbourBench.PhaseTimes t = new NeighbourBench.PhaseTimes();
+    for (double ms : new double[] {30, 31, 90, 32}) {
+      t.add(false, ms);
+    }
+    for (double ms : new double[] {33, 34, 35}) {
+      t.add(true, ms);
+    }
+    assertEquals(34.0 / 31.5 - 1, t.penalty(), 1e-12);
+    NeighbourBench.PhaseTimes empty = new NeighbourBench.PhaseTimes();
+    empty.add(true, 1);
+    IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, empty::penalty);
+    assertTrue(e.getMessage().contains("--phase-seconds"), e.getMessage());
   }
 }
