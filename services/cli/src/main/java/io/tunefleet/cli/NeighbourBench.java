@@ -98,7 +98,7 @@ final class NeighbourBench implements Callable<Integer> {
   }
 
   /** Runs the phases and returns the cores the neighbour used while it ran. */
-  private double measure(Neighbour neighbour, PhaseTimes times) throws IOException {
+  private double measure(Neighbour neighbour, PhaseTimes times) {
     long cpuNanos = 0;
     long runningNanos = 0;
     try (DemoSteps demo = new DemoSteps()) {
