@@ -14,6 +14,7 @@ import io.tunefleet.ml.recipe.PathPolicy;
 import io.tunefleet.ml.recipe.RequestResolver;
 import io.tunefleet.ml.recipe.SessionConfigs;
 import io.tunefleet.ml.train.Classifier;
+import io.tunefleet.ml.train.CpuPartition;
 import io.tunefleet.ml.train.TorchThread;
 import io.tunefleet.ml.train.TrainingSession;
 import io.tunefleet.proto.v1.Checkpoint;
@@ -128,10 +129,11 @@ final class Bench implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "{\"config\":\"%s\",\"epochs_measured\":%d,\"rounds\":%d,\"fleet_images_per_s\":%.1f,"
           + "\"fleet_step_images_per_s\":%.1f,\"evaluation_s\":%.3f,\"bare_images_per_s\":%.1f,\"ratio\":%.3f,"
           + "\"bare_with_validation_images_per_s\":%.1f,\"ratio_with_validation\":%.3f,"
-          + "\"fleet_runs\":%s,\"bare_runs\":%s,\"ratios\":%s,\"cpu_cores\":%s}%n",
+          + "\"fleet_runs\":%s,\"bare_runs\":%s,\"ratios\":%s,\"torch_cpus\":\"%s\",\"cpu_cores\":%s}%n",
           request.getFileName(), epochs - warmupEpochs, rounds, fleetMedian, stepsMedian, evaluationMedian, bareMedian, ratioMedian,
           bareWithValidationMedian, ratioWithValidationMedian,
           list(fleetRates, 1), list(bare, 1), list(ratio, 3),
+          CpuPartition.apply().map(CpuPartition.Plan::torchCpus).orElse("shared"),
           Arrays.stream(fleet).map(f -> new JsonObject(new LinkedHashMap<String, Object>(f.cpuCores())).encode())
               .collect(Collectors.joining(",", "[", "]")));
     } else {

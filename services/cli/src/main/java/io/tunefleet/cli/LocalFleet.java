@@ -7,6 +7,7 @@ import io.tunefleet.common.kafka.Topics;
 import io.tunefleet.common.service.ServiceVerticle;
 import io.tunefleet.distiller.DistillerVerticle;
 import io.tunefleet.evaluator.EvaluatorVerticle;
+import io.tunefleet.ml.train.CpuPartition;
 import io.tunefleet.trainer.TrainerVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
@@ -57,6 +58,7 @@ public final class LocalFleet implements AutoCloseable {
    * @param metricsPorts use the fixed ports 9401..9404 (false: any free port, for tests)
    */
   public static LocalFleet start(FleetConfig config, boolean metricsPorts) {
+    CpuPartition.apply(); // FLEET_TORCH_CPUS: before the broker starts, so that it runs on the CPUs left over
     EmbeddedKafka broker = null;
     FleetConfig effective = config;
     if (config.bootstrapServers().isBlank()) {

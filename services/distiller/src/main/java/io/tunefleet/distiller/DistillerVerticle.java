@@ -5,6 +5,7 @@ import io.tunefleet.common.kafka.Topics;
 import io.tunefleet.common.service.ServiceContext;
 import io.tunefleet.common.service.ServiceLauncher;
 import io.tunefleet.common.service.ServiceVerticle;
+import io.tunefleet.ml.train.CpuPartition;
 import io.tunefleet.ml.train.TorchThread;
 import java.util.List;
 
@@ -28,6 +29,7 @@ public final class DistillerVerticle extends ServiceVerticle {
   @Override
   protected RecordHandler createHandler(ServiceContext context) {
     // libtorch work of every service in this JVM on one thread: see TorchThread
+    CpuPartition.apply(); // FLEET_TORCH_CPUS: a bad CPU list stops the service here, not at its first record
     return new DistillerHandler(context).runningOn(TorchThread::call);
   }
 

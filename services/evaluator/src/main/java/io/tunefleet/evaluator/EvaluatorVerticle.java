@@ -5,6 +5,7 @@ import io.tunefleet.common.kafka.Topics;
 import io.tunefleet.common.service.ServiceContext;
 import io.tunefleet.common.service.ServiceLauncher;
 import io.tunefleet.common.service.ServiceVerticle;
+import io.tunefleet.ml.train.CpuPartition;
 import java.util.List;
 
 /** The evaluator service: checkpoints in, verdicts (metrics, best so far, early stopping) out. */
@@ -25,6 +26,7 @@ public final class EvaluatorVerticle extends ServiceVerticle {
   protected RecordHandler createHandler(ServiceContext context) {
     // libtorch work of every service in this JVM runs on one thread (see ml TorchThread); the handler hands over
     // only that part, so its metrics, plots, t-SNE and events leave the torch thread to the other services
+    CpuPartition.apply(); // FLEET_TORCH_CPUS: a bad CPU list stops the service here, not at its first record
     return new EvaluatorHandler(context);
   }
 

@@ -6,6 +6,7 @@ import io.tunefleet.common.kafka.Topics;
 import io.tunefleet.common.service.ServiceContext;
 import io.tunefleet.common.service.ServiceLauncher;
 import io.tunefleet.common.service.ServiceVerticle;
+import io.tunefleet.ml.train.CpuPartition;
 import io.tunefleet.ml.train.TorchThread;
 import io.tunefleet.proto.v1.BatchRef;
 import io.tunefleet.proto.v1.Evaluation;
@@ -35,6 +36,7 @@ public final class TrainerVerticle extends ServiceVerticle {
 
   @Override
   protected RecordHandler createHandler(ServiceContext context) {
+    CpuPartition.apply(); // FLEET_TORCH_CPUS: a bad CPU list stops the service here, not at its first record
     PhaseTrainer trainer = new PhaseTrainer(context, Phase.TRAIN);
     // libtorch work of every service in this JVM on one thread: see TorchThread
     return new Handler(context, trainer).runningOn(TorchThread::call);

@@ -5,6 +5,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one thread of this process that runs libtorch work.
@@ -24,14 +26,23 @@ import java.util.concurrent.Future;
  * deadlock. Each unit of work must run here whole: libtorch's
  * gradient mode is per thread.
  *
- * <p>Its first use also sets the process's malloc up for libtorch ({@link MallocTuning}).
+ * <p>Its first use also sets the process's malloc up for libtorch ({@link MallocTuning}) and, when
+ * {@code FLEET_TORCH_CPUS} asks for it, gives the thread and its team CPUs of their own ({@link CpuPartition}).
  */
 public final class TorchThread {
+  private static final Logger LOG = LoggerFactory.getLogger(TorchThread.class);
   private static final String NAME = "torch";
   private static volatile Thread thread;
   private static final ExecutorService EXECUTOR = Executors.newSingleThreadExecutor(r -> {
     MallocTuning.apply();
-    Thread t = new Thread(r, NAME);
+    Thread t = new Thread(() -> {
+      try {
+        CpuPartition.enterTorchThread();
+      } catch (RuntimeException | LinkageError e) {
+        LOG.warn("the torch thread stays on every CPU: {}", e.toString());
+      }
+      r.run();
+    }, NAME);
     t.setDaemon(true);
     thread = t;
     return t;
@@ -52,6 +63,7 @@ public final class TorchThread {
     if (isCurrent()) {
       return work.call();
     }
+    CpuPartition.apply(); // before the torch thread starts: its workers take its CPUs, everything else the rest
     Future<T> result = EXECUTOR.submit(work);
     try {
       return result.get();
