@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * On the 2-core development VM an idle fleet using 0.06 core made the demo model's step 6-8 % slower
  * ({@code fleet bench-neighbours}), and the broker's, the JIT's and the Kafka clients' 0.15-0.2 core during a job
  * kept the local fleet at 0.74-0.87 of a bare training loop. With the team on one CPU and everything else on the
- * other, the same fleet ran at 0.92 of a bare loop on that one CPU (BENCHMARKS.md §1). On two cores that halves
+ * other, the same fleet ran at 0.89-0.95 of a bare loop on that one CPU (BENCHMARKS.md §1). On two cores that halves
  * the team, so it is off by default. On a machine with many cores, a CPU or two for the broker and the services
  * costs the team little and keeps their wake-ups off its cores.
  *
