@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Optionally gives the torch thread and its OpenMP team CPUs of their own ({@code FLEET_TORCH_CPUS}, a Linux CPU
- * list such as {@code 0-13}); every other thread of the process, and every process it starts afterwards (the
- * embedded broker), runs on the CPUs left over.
+ * list such as {@code 0-13}, or {@code all-but-1} for a container's CPUs but its last); every other thread of the
+ * process, and every process it starts afterwards (the embedded broker), runs on the CPUs left over.
  *
  * <p>libtorch's OpenMP team splits each op evenly among its threads and meets at a barrier after it, so a thread
  * that takes a core from one member stalls them all: another thread's CPU time costs the team about twice as much.
@@ -43,13 +43,17 @@ import org.slf4j.LoggerFactory;
 public final class CpuPartition {
   private static final Logger LOG = LoggerFactory.getLogger(CpuPartition.class);
 
-  /** The setting: a Linux CPU list, empty for no partition. Also read as a system property of the same name. */
+  /**
+   * The setting: a Linux CPU list, or {@code all-but-N}; empty for no partition. Also read as a system property of
+   * the same name.
+   */
   public static final String VARIABLE = "FLEET_TORCH_CPUS";
 
   /** glibc's {@code cpu_set_t}: 1,024 CPUs. */
   private static final int MASK_BYTES = 128;
   private static final int ESRCH = 3;
   private static final Pattern RANGE = Pattern.compile("(\\d{1,4})(?:-(\\d{1,4}))?");
+  private static final Pattern ALL_BUT = Pattern.compile("all-but-(\\d{1,4})");
 
   /** The torch thread's CPUs and those of everything else: disjoint, neither empty. */
   public record Plan(BitSet torch, BitSet rest) {
@@ -137,9 +141,27 @@ public final class CpuPartition {
     return cpus;
   }
 
-  /** The partition of {@code allowed} (this process's CPUs) that {@code list} asks for, or why there is none. */
+  /**
+   * The partition of {@code allowed} (this process's CPUs) that {@code list} asks for, or why there is none:
+   * a CPU list, or {@code all-but-N} for all of them but the last N (for a container whose CPUs are not known
+   * beforehand).
+   */
   static Plan plan(String list, BitSet allowed) {
-    BitSet torch = parse(list);
+    Matcher allBut = ALL_BUT.matcher(list.strip());
+    BitSet torch;
+    if (allBut.matches()) {
+      int spare = Integer.parseInt(allBut.group(1));
+      if (spare < 1 || spare >= allowed.cardinality()) {
+        throw new IllegalArgumentException(VARIABLE + "=" + list + ": this process may use " + allowed.cardinality()
+            + " CPUs (" + format(allowed) + "), so N must be 1 to " + (allowed.cardinality() - 1));
+      }
+      torch = (BitSet) allowed.clone();
+      for (int i = 0, cpu = allowed.length() - 1; i < spare; i++, cpu = allowed.previousSetBit(cpu - 1)) {
+        torch.clear(cpu);
+      }
+    } else {
+      torch = parse(list);
+    }
     BitSet outside = (BitSet) torch.clone();
     outside.andNot(allowed);
     if (!outside.isEmpty()) {

@@ -57,6 +57,18 @@ class CpuPartitionTest {
         () -> CpuPartition.plan("0-1", cpus(0, 1)));
   }
 
+  @Test
+  void allButNLeavesTheLastNCpusOfTheProcessToTheRest() {
+    CpuPartition.Plan plan = CpuPartition.plan("all-but-2", cpus(2, 3, 5, 8, 9));
+    assertEquals(cpus(2, 3, 5), plan.torch());
+    assertEquals(cpus(8, 9), plan.rest());
+    assertEquals(cpus(0), CpuPartition.plan("all-but-1", cpus(0, 1)).torch());
+    assertMessage("FLEET_TORCH_CPUS=all-but-2: this process may use 2 CPUs (0-1), so N must be 1 to 1",
+        () -> CpuPartition.plan("all-but-2", cpus(0, 1)));
+    assertMessage("so N must be 1 to 3", () -> CpuPartition.plan("all-but-0", cpus(0, 1, 2, 3)));
+    assertMessage("'all-but-x' is not a CPU number or range", () -> CpuPartition.plan("all-but-x", cpus(0, 1)));
+  }
+
   private static void assertMessage(String expected, org.junit.jupiter.api.function.Executable call) {
     String message = assertThrows(IllegalArgumentException.class, call).getMessage();
     assertTrue(message.contains(expected), message);
