@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.tunefleet.common.config.FleetConfig;
 import io.tunefleet.common.config.Setting;
 import io.tunefleet.common.kafka.Topics;
+import io.tunefleet.ml.train.CpuPartition;
 import io.tunefleet.trainer.TrainerVerticle;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -47,8 +48,11 @@ class DeployConfigTest {
       FleetConfig.DATA_ROOTS);
   private static final String COMMAND_PREFIX = "[java, -cp, /app/fleet.jar:/app/lib/*, io.tunefleet.cli.Fleet, run, ";
 
+  /** Variables the libtorch services read for the whole process, outside {@link FleetConfig}. */
+  private static final List<String> PROCESS_SETTINGS = List.of(CpuPartition.VARIABLE);
+
   private static Set<String> settingKeys() {
-    Set<String> keys = new HashSet<>();
+    Set<String> keys = new HashSet<>(PROCESS_SETTINGS);
     FleetConfig.ALL.forEach(s -> keys.add(s.key()));
     return keys;
   }
@@ -108,8 +112,9 @@ class DeployConfigTest {
     Path readme = DeployFilesSupport.root().resolve("README.md");
     assumeTrue(Files.exists(readme), "README.md does not exist yet: the configuration reference cannot be checked");
     String text = DeployFilesSupport.text(readme);
-    List<String> missing = FleetConfig.ALL.stream().map(Setting::key).filter(k -> !text.contains(k)).toList();
-    assertTrue(missing.isEmpty(), "settings FleetConfig.ALL has and README.md does not document: " + missing);
+    List<String> missing = java.util.stream.Stream.concat(FleetConfig.ALL.stream().map(Setting::key), PROCESS_SETTINGS.stream())
+        .filter(k -> !text.contains(k)).toList();
+    assertTrue(missing.isEmpty(), "settings FleetConfig.ALL (or a process setting) has and README.md does not document: " + missing);
     assertTrue(text.contains(KAFKA_PASS_THROUGH), "README.md should explain the FLEET_KAFKA_* pass-through");
   }
 
