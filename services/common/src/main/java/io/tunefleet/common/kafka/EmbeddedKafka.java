@@ -3,6 +3,7 @@ package io.tunefleet.common.kafka;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
@@ -35,7 +37,8 @@ public final class EmbeddedKafka implements AutoCloseable {
   public EmbeddedKafka(Path dir, int port, int partitions) {
     this.dir = dir.toAbsolutePath();
     this.port = port == 0 ? freePort() : port;
-    this.controllerPort = freePort();
+    // two ports asked of the OS one after the other can be the same one: the first socket is closed by then
+    this.controllerPort = portOtherThan(this.port, EmbeddedKafka::freePort);
     this.partitions = partitions;
   }
 
@@ -85,7 +88,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       LOG.info("embedded Kafka broker ready on {} (pid {}, log {})", bootstrapServers(), process.pid(), logFile());
       return this;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot start the embedded Kafka broker", e);
+      throw new UncheckedIOException("cannot start the embedded Kafka broker: " + e.getMessage(), e);
     }
   }
 
@@ -142,7 +145,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     try {
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) || p.exitValue() != 0) {
         p.destroyForcibly();
-        throw new IOException(mainAndArgs.get(0) + " failed; see " + logFile());
+        throw new IOException(mainAndArgs.get(0) + " failed" + lastError(logFile()) + "; see " + logFile());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -158,7 +161,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000);
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new IOException("the broker exited with " + process.exitValue() + "; see " + logFile());
+        throw new IOException("the broker exited with " + process.exitValue() + lastError(logFile()) + "; see " + logFile());
       }
       if (!portOpen()) {
         sleep(200);
@@ -172,6 +175,22 @@ public final class EmbeddedKafka implements AutoCloseable {
       }
     }
     throw new IOException("the broker did not become ready in " + timeout + "; see " + logFile());
+  }
+
+  /** ": " and the last line of {@code log} that is not part of a stack trace, or nothing without a log. */
+  static String lastError(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+      for (int i = lines.size() - 1; i >= 0; i--) {
+        String line = lines.get(i);
+        if (!line.isBlank() && !Character.isWhitespace(line.charAt(0))) {
+          return ": " + line.strip();
+        }
+      }
+    } catch (IOException e) {
+      // no log (or not text): the caller names the file anyway
+    }
+    return "";
   }
 
   /** Stops the broker (SIGTERM, then SIGKILL after 20 s). The data folder stays, so it can start again. */
@@ -203,6 +222,17 @@ public final class EmbeddedKafka implements AutoCloseable {
   @Override
   public void close() {
     stop();
+  }
+
+  /** The first port {@code candidates} gives that is not {@code taken}. */
+  static int portOtherThan(int taken, IntSupplier candidates) {
+    for (int i = 0; i < 100; i++) {
+      int candidate = candidates.getAsInt();
+      if (candidate != taken) {
+        return candidate;
+      }
+    }
+    throw new IllegalStateException("no free port other than " + taken + " after 100 tries");
   }
 
   private static int freePort() {
