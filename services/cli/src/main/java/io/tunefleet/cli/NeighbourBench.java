@@ -1,5 +1,6 @@
 package io.tunefleet.cli;
 
+import io.tunefleet.common.blob.BlobStore;
 import io.tunefleet.ml.train.TorchThread;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -92,7 +93,7 @@ final class NeighbourBench implements Callable<Integer> {
         Runtime.getRuntime().removeShutdownHook(hook);
       }
     }
-    deleteTree(dir);
+    BlobStore.deleteTree(dir);
     out.flush();
     return 0;
   }
@@ -149,14 +150,6 @@ final class NeighbourBench implements Callable<Integer> {
       out.printf(Locale.ROOT, "demo model step, median of %d chunks of %d steps: %.2f ms with it running (%.3f cores)%n",
           times.running.size(), CHUNK, running, cores);
       out.printf(Locale.ROOT, "the idle fleet costs the step %+.1f%%%n", 100 * times.penalty());
-    }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
     }
   }
 

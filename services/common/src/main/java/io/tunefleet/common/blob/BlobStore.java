@@ -81,7 +81,11 @@ public final class BlobStore {
 
   /** Deletes a folder of the store and everything in it (consumed batches). */
   public void deleteTree(String relativePath) throws IOException {
-    Path dir = resolve(relativePath);
+    deleteTree(resolve(relativePath));
+  }
+
+  /** Deletes {@code dir} and everything in it, if it exists (also for folders outside a store). */
+  public static void deleteTree(Path dir) throws IOException {
     if (!Files.exists(dir)) {
       return;
     }

@@ -67,48 +67,56 @@ public final class CpuPartition {
     }
   }
 
-  private static boolean applied;
-  private static Plan plan;
+  /** The outcome once applied: the plan, or empty without a partition; null before. */
+  private static volatile Optional<Plan> outcome;
   private static RuntimeException failure;
 
   private CpuPartition() {}
 
   /**
    * Reads {@link #VARIABLE} and, when it is set, moves every thread of this process to the CPUs it leaves over;
-   * idempotent. Throws {@link IllegalArgumentException} naming the problem when the list is malformed or does not
-   * fit this process's CPUs, and {@link IllegalStateException} where threads cannot be moved (not Linux).
+   * idempotent, and lock-free once applied (every {@link TorchThread#call} asks). Throws
+   * {@link IllegalArgumentException} naming the problem when the list is malformed or does not fit this process's
+   * CPUs, and {@link IllegalStateException} where threads cannot be moved (not Linux).
    */
-  public static synchronized Optional<Plan> apply() {
+  public static Optional<Plan> apply() {
+    Optional<Plan> done = outcome;
+    return done != null ? done : applyOnce();
+  }
+
+  private static synchronized Optional<Plan> applyOnce() {
     if (failure != null) {
       throw failure;
     }
-    if (!applied) {
+    if (outcome == null) {
       try {
         String spec = System.getProperty(VARIABLE, System.getenv().getOrDefault(VARIABLE, "")).strip();
+        Plan plan = null;
         if (!spec.isEmpty()) {
           Affinity affinity = Affinity.load();
-          Plan p = plan(spec, affinity.get(0));
-          int moved = moveThreadsExcept(affinity, p.rest(), -1);
-          plan = p;
-          LOG.info("{}={}: {} ({} threads moved)", VARIABLE, spec, p.describe(), moved);
+          plan = plan(spec, affinity.get(0));
+          int moved = moveThreadsExcept(affinity, plan.rest(), -1);
+          LOG.info("{}={}: {} ({} threads moved)", VARIABLE, spec, plan.describe(), moved);
         }
-        applied = true;
+        outcome = Optional.ofNullable(plan);
       } catch (RuntimeException e) {
         failure = e;
         throw e;
       }
     }
-    return Optional.ofNullable(plan);
+    return outcome;
   }
 
   /**
    * Called by the torch thread as it starts: moves it to its CPUs, moves any thread started since {@link #apply}
    * to the rest, and sizes libtorch's team. Does nothing without a partition.
    */
-  static synchronized void enterTorchThread() {
-    if (plan == null) {
-      return;
+  static void enterTorchThread() {
+    Optional<Plan> done = outcome;
+    if (done == null || done.isEmpty()) {
+      return; // TorchThread.call applies the partition before it starts the thread
     }
+    Plan plan = done.get();
     Affinity affinity = Affinity.load();
     affinity.set(0, plan.torch());
     moveThreadsExcept(affinity, plan.rest(), currentThreadId());
