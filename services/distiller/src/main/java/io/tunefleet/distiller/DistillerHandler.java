@@ -22,7 +22,7 @@ import io.tunefleet.proto.v1.Metrics;
 import io.tunefleet.proto.v1.ModelFinished;
 import io.tunefleet.proto.v1.Phase;
 import io.tunefleet.proto.v1.TrainingRequest;
-import io.tunefleet.trainer.PhaseTrainer;
+import io.tunefleet.training.PhaseTrainer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;

@@ -6,6 +6,7 @@ import io.tunefleet.common.kafka.Topics;
 import io.tunefleet.common.service.ServiceContext;
 import io.tunefleet.common.service.ServiceLauncher;
 import io.tunefleet.common.service.ServiceVerticle;
+import io.tunefleet.training.PhaseTrainer;
 import io.tunefleet.ml.train.CpuPartition;
 import io.tunefleet.ml.train.TorchThread;
 import io.tunefleet.proto.v1.BatchRef;

@@ -1,4 +1,4 @@
-package io.tunefleet.trainer;
+package io.tunefleet.training;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
