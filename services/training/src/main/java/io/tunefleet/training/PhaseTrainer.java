@@ -2,14 +2,8 @@ package io.tunefleet.training;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.Timer;
 import io.tunefleet.common.blob.BlobStore;
 import io.tunefleet.common.blob.CorruptBlobException;
-import io.tunefleet.common.blob.JobPaths;
 import io.tunefleet.common.config.FleetConfig;
 import io.tunefleet.common.kafka.RecordContext;
 import io.tunefleet.common.service.ServiceContext;
@@ -18,18 +12,15 @@ import io.tunefleet.ml.data.ImageBatch;
 import io.tunefleet.ml.model.ModelFile;
 import io.tunefleet.ml.model.TorchScriptImport;
 import io.tunefleet.ml.recipe.PathPolicy;
+import io.tunefleet.ml.recipe.SessionConfigs;
 import io.tunefleet.ml.train.Classifier;
 import io.tunefleet.ml.train.Devices;
-import io.tunefleet.ml.recipe.SessionConfigs;
-import io.tunefleet.ml.train.GradientReport;
 import io.tunefleet.ml.train.StepResult;
 import io.tunefleet.ml.train.TrainingSession;
-import io.tunefleet.proto.v1.GradientDiagnostics;
 import io.tunefleet.proto.v1.BatchRef;
 import io.tunefleet.proto.v1.Checkpoint;
 import io.tunefleet.proto.v1.Evaluation;
 import io.tunefleet.proto.v1.JobStatus;
-import io.tunefleet.proto.v1.ModelManifest;
 import io.tunefleet.proto.v1.Phase;
 import io.tunefleet.proto.v1.Progress;
 import io.tunefleet.proto.v1.TrainingRequest;
@@ -43,7 +34,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
@@ -52,96 +42,38 @@ import org.slf4j.LoggerFactory;
 /**
  * Trains one phase of jobs — the teacher (TRAIN) or the student (DISTILL) — from a stream of
  * {@link BatchRef}s. Steps are applied exactly once: a batch at or before the job's position is
- * skipped, the committed offset is held back until the epoch's checkpoint (weights, momentum, recipe
- * stage, position) is durable and announced, and a replica that takes over a job resumes from that
- * checkpoint. Used by the trainer and, with the distillation loss, by the distiller.
+ * skipped, a gap fails the job, the committed offset is held back until the epoch's checkpoint is durable
+ * and announced ({@link CheckpointWriter}), and a replica that takes over a job resumes from that
+ * checkpoint. What happens around a step (divergence check, metrics, gradient diagnostics, progress) is a
+ * {@link StepListener}. Used by the trainer and, with the distillation loss, by the distiller.
  */
 public final class PhaseTrainer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PhaseTrainer.class);
-  private static final long STATUS_EVERY_NANOS = 1_000_000_000L;
-  private static final java.time.Duration METER_RETENTION = java.time.Duration.ofMinutes(10);
-  private static final java.util.concurrent.ScheduledExecutorService CLEANUP =
-      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "fleet-meter-cleanup");
-        t.setDaemon(true);
-        return t;
-      });
 
   private final ServiceContext ctx;
   private final Phase phase;
+  private final PhaseRole role;
   private final BlobStore blobs;
   private final Device device;
   private final PathPolicy paths;
-  private final Map<String, Run> runs = new HashMap<>();
+  private final Map<String, JobRun> runs = new HashMap<>();
   private final Set<String> finished = new HashSet<>();
-  private final MeterRegistry registry;
-  private final Map<String, JobGauges> gauges = new java.util.concurrent.ConcurrentHashMap<>();
-  private final String metricPrefix;
-
-  /** A job being trained on this replica. */
-  private static final class Run {
-    final String job;
-    final int partition;
-    final TrainingRequest request;
-    final TrainingSession session;
-    final Classifier teacher;
-    int epoch;
-    int next;
-    long globalStep;
-    double lossSum;
-    long correct;
-    long samples;
-    long computeNanos;
-    long lastStepEnd;
-    long lastStatus;
-    int warnedEpoch = -1;
-    GradientDiagnostics diagnostics;
-
-    Run(String job, int partition, TrainingRequest request, TrainingSession session, Classifier teacher) {
-      this.job = job;
-      this.partition = partition;
-      this.request = request;
-      this.session = session;
-      this.teacher = teacher;
-    }
-
-    void resetEpochStats() {
-      lossSum = 0;
-      correct = 0;
-      samples = 0;
-      computeNanos = 0;
-    }
-  }
-
-  /** A job's meters: per-step timers and counters, and the values exported as gauges. */
-  private static final class JobGauges {
-    Timer step;
-    Timer dataWait;
-    Counter steps;
-    Counter images;
-    final AtomicReference<Double> loss = new AtomicReference<>(0.0);
-    final AtomicReference<Double> accuracy = new AtomicReference<>(0.0);
-    final AtomicReference<Double> epoch = new AtomicReference<>(0.0);
-    final AtomicReference<Double> stage = new AtomicReference<>(0.0);
-    final AtomicReference<Double> lrHead = new AtomicReference<>(0.0);
-    final AtomicReference<Double> lrBackbone = new AtomicReference<>(0.0);
-    final AtomicReference<Double> imagesPerSecond = new AtomicReference<>(0.0);
-    /**
-     * The gradient-diagnostics gauges by name and tags. Kept with the job's other meters, not with its run: a
-     * job handed back to this replica gets a new run, and registering the same gauge again would leave
-     * Micrometer reading the old run's values.
-     */
-    final Map<String, AtomicReference<Double>> diagnostics = new java.util.concurrent.ConcurrentHashMap<>();
-  }
+  private final TrainingMeters meters;
+  private final CheckpointWriter checkpoints;
+  private final List<StepListener> listeners;
 
   public PhaseTrainer(ServiceContext ctx, Phase phase) {
     this.ctx = ctx;
     this.phase = phase;
+    this.role = PhaseRole.of(phase);
     this.blobs = ctx.blobs();
-    this.registry = ctx.registry();
     this.paths = new PathPolicy(ctx.config().dataRoots());
-    this.metricPrefix = phase == Phase.TRAIN ? "fleet.trainer" : "fleet.distiller";
     this.device = Devices.choose(ctx.config().get(FleetConfig.DEVICE));
+    this.meters = new TrainingMeters(ctx.registry(), role.metricPrefix());
+    this.checkpoints = new CheckpointWriter(ctx, role);
+    // the divergence check first: a rejected step must reach no other listener
+    this.listeners = List.of(new DivergenceCheck(), meters, new GradientDiagnosticsListener(ctx, meters),
+        new ProgressReporter(ctx, role));
     LOG.info("{} trains on {}", phase, device);
   }
 
@@ -153,21 +85,13 @@ public final class PhaseTrainer implements AutoCloseable {
     if (ev.getPhase() == phase && ev.getVerdict() != Evaluation.Verdict.CONTINUE) {
       // the phase is over: drop the job and skip any batches produced ahead of the verdict
       finished.add(ev.getJobId());
-      Run run = runs.remove(ev.getJobId());
+      JobRun run = runs.remove(ev.getJobId());
       if (run != null) {
         close(run);
         ctx.jobStates().forget(run.job);
-        removeMetersLater(run.job);
+        meters.removeLater(run.job);
       }
     }
-  }
-
-  /** A finished job's series stay for a while (dashboards, last scrapes), then go: tags must not pile up. */
-  private void removeMetersLater(String job) {
-    CLEANUP.schedule(() -> {
-      gauges.remove(job);
-      registry.getMeters().stream().filter(m -> job.equals(m.getId().getTag("job_id"))).forEach(registry::remove);
-    }, METER_RETENTION.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   public void onBatch(ConsumerRecord<String, byte[]> record, BatchRef ref, RecordContext context) throws IOException {
@@ -175,9 +99,9 @@ public final class PhaseTrainer implements AutoCloseable {
       return;
     }
     String job = ref.getJobId();
-    Run run = runs.get(job);
+    JobRun run = runs.get(job);
     if (run == null) {
-      Checkpoint last = lastCheckpoint(job);
+      Checkpoint last = checkpoints.last(job);
       if (last != null && ref.getEpoch() <= last.getEpoch()) {
         // a replay of an epoch already in a checkpoint: its batch files are gone, and nothing is to be done
         return;
@@ -216,177 +140,49 @@ public final class PhaseTrainer implements AutoCloseable {
       } else {
         run.session.beginEpoch(run.epoch);
       }
-      run.resetEpochStats();
+      run.beginEpoch();
     }
-    JobGauges meters = gauges.computeIfAbsent(job, this::registerGauges);
-    if (run.lastStepEnd > 0) {
-      // from the end of the previous step until this batch is read, verified and decoded
-      meters.dataWait.record(batchReady - run.lastStepEnd, java.util.concurrent.TimeUnit.NANOSECONDS);
-    }
-    Run current = run;
-    StepResult step;
+    // from the end of the previous step until this batch is read, verified and decoded
+    long dataWait = run.lastStepEnd > 0 ? batchReady - run.lastStepEnd : 0;
+    JobRun current = run;
+    StepResult result;
     int every = run.request.getRecipe().getDiagnosticsEvery();
     boolean diagnose = every > 0 && (run.globalStep % every == 0 || ref.getIndexInEpoch() == ref.getStepsInEpoch() - 1);
     try {
-      step = run.session.step(batch, run.teacher == null ? null : scope -> current.teacher.logits(scope, batch), diagnose);
+      result = run.session.step(batch, run.teacher == null ? null : scope -> current.teacher.logits(scope, batch), diagnose);
     } catch (RuntimeException e) {
       failJob(run, String.format("training step %d of epoch %d failed: %s", run.next, run.epoch, e.getMessage()));
       return;
     }
     run.lastStepEnd = System.nanoTime();
-    if (!Float.isFinite(step.loss())) {
-      // nothing after this step can recover, and a checkpoint of these weights would only spread the NaN
-      String rates = run.session.learningRates().entrySet().stream()
-          .map(e -> String.format(java.util.Locale.ROOT, "%s %.3g", e.getKey(), e.getValue()))
-          .collect(java.util.stream.Collectors.joining(", "));
-      failJob(run, String.format("training diverged: the loss is %s at step %d of epoch %d (learning rates %s); "
-          + "lower the learning rate or check the data", step.loss(), run.next, run.epoch, rates));
+    StepListener.Step step = new StepListener.Step(run, ref, result, dataWait);
+    try {
+      for (StepListener l : listeners) {
+        l.beforeCount(step);
+      }
+    } catch (StepListener.StepRejected e) {
+      failJob(run, e.getMessage());
       return;
     }
     context.defer(job);
-    run.next++;
-    run.globalStep++;
-    run.lossSum += step.loss();
-    run.correct += step.correct();
-    run.samples += step.samples();
-    run.computeNanos += step.nanos();
-    meters.step.record(step.nanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
-    meters.steps.increment();
-    meters.images.increment(step.samples());
-    updateGauges(meters, run, step, ref);
-    if (step.gradients() != null) {
-      recordDiagnostics(run, step.gradients());
-    }
-    boolean endOfEpoch = run.next == ref.getStepsInEpoch();
-    if (endOfEpoch || System.nanoTime() - run.lastStatus > STATUS_EVERY_NANOS) {
-      publishProgress(run, ref, step);
-    }
-    if (endOfEpoch) {
-      checkpoint(run, ref);
+    run.count(result);
+    listeners.forEach(l -> l.onStep(step));
+    if (step.endOfEpoch()) {
+      Checkpoint event = checkpoints.write(run, ref);
+      for (StepListener l : listeners) {
+        l.onCheckpoint(run, event);
+      }
+      LOG.info("{}: {} epoch {} checkpointed (loss {}, train acc {}, {} img/s)", run.job, phase, run.epoch,
+          String.format("%.4f", event.getTrainLoss()), String.format("%.3f", event.getTrainAccuracy()),
+          String.format("%.0f", event.getImagesPerS()));
       context.release(job);
       run.epoch++;
       run.next = 0;
     }
   }
 
-  private void updateGauges(JobGauges g, Run run, StepResult step, BatchRef ref) {
-    g.loss.set((double) step.loss());
-    g.accuracy.set(step.accuracy());
-    g.epoch.set((double) ref.getEpoch() + (double) run.next / ref.getStepsInEpoch());
-    g.stage.set((double) run.session.unfreezeStage());
-    Map<String, Double> lrs = run.session.learningRates();
-    g.lrHead.set(lrs.get("head"));
-    g.lrBackbone.set(lrs.get("layer4"));
-    g.imagesPerSecond.set(run.computeNanos == 0 ? 0 : run.samples * 1e9 / run.computeNanos);
-  }
-
-  private void recordDiagnostics(Run run, GradientReport report) {
-    GradientDiagnostics.Builder d = GradientDiagnostics.newBuilder().setStep(run.globalStep)
-        .putAllMeanAbsGrad(report.meanAbsByStage()).setHeadBackboneRatio(report.headBackboneRatio())
-        .putAllResidualRatio(report.residualRatio()).addAllWarnings(report.warnings());
-    run.diagnostics = d.build();
-    Tags tags = Tags.of("job_id", run.job);
-    report.meanAbsByStage().forEach((stage, v) -> gauge(run, "gradient.mean.abs", tags.and("stage", stage), v,
-        "Mean |gradient| of a stage's trainable parameters"));
-    gauge(run, "gradient.head.backbone.ratio", tags, report.headBackboneRatio(),
-        "Mean |gradient| of the head / of the trainable backbone (0: backbone frozen)");
-    report.residualRatio().forEach((block, v) -> gauge(run, "gradient.residual.ratio", tags.and("block", block), v,
-        "|dL/d input| / |dL/d output| of a residual block"));
-    if (!report.warnings().isEmpty() && run.warnedEpoch != run.epoch) {
-      run.warnedEpoch = run.epoch;
-      ctx.status(run.job, JobStatus.State.WARNING, "gradient diagnostics at step " + run.globalStep + ": "
-          + String.join("; ", report.warnings()));
-    }
-  }
-
-  private void gauge(Run run, String name, Tags tags, double value, String description) {
-    String key = name + tags;
-    AtomicReference<Double> ref = gauges.computeIfAbsent(run.job, this::registerGauges).diagnostics.computeIfAbsent(key, k -> {
-      AtomicReference<Double> r = new AtomicReference<>(value);
-      Gauge.builder(metricPrefix + "." + name, r, AtomicReference::get).description(description).tags(tags).register(registry);
-      return r;
-    });
-    ref.set(value);
-  }
-
-  private JobGauges registerGauges(String job) {
-    JobGauges g = new JobGauges();
-    Tags tags = Tags.of("job_id", job);
-    g.step = Timer.builder(metricPrefix + ".step").description("Compute time of one optimizer step").tags(tags)
-        .register(registry);
-    g.dataWait = Timer.builder(metricPrefix + ".data.wait").description("Time a step waited for its batch").tags(tags)
-        .register(registry);
-    g.steps = Counter.builder(metricPrefix + ".steps").description("Optimizer steps applied").tags(tags).register(registry);
-    g.images = Counter.builder(metricPrefix + ".images").description("Images trained on").tags(tags).register(registry);
-    Gauge.builder(metricPrefix + ".loss", g.loss, AtomicReference::get).description("Training loss of the last step").tags(tags).register(registry);
-    Gauge.builder(metricPrefix + ".accuracy", g.accuracy, AtomicReference::get).description("Training accuracy of the last batch").tags(tags).register(registry);
-    Gauge.builder(metricPrefix + ".epoch", g.epoch, AtomicReference::get).description("Epoch progress (fractional)").tags(tags).register(registry);
-    Gauge.builder(metricPrefix + ".unfreeze.stage", g.stage, AtomicReference::get).description("Backbone stages unfrozen").tags(tags).register(registry);
-    Gauge.builder(metricPrefix + ".learning.rate", g.lrHead, AtomicReference::get).description("Learning rate per parameter group")
-        .tags(tags.and("group", "head")).register(registry);
-    Gauge.builder(metricPrefix + ".learning.rate", g.lrBackbone, AtomicReference::get).description("Learning rate per parameter group")
-        .tags(tags.and("group", "backbone")).register(registry);
-    Gauge.builder(metricPrefix + ".images.per.second", g.imagesPerSecond, AtomicReference::get)
-        .description("Training throughput of the current epoch (compute only)").tags(tags).register(registry);
-    return g;
-  }
-
-  private void publishProgress(Run run, BatchRef ref, StepResult step) {
-    run.lastStatus = System.nanoTime();
-    Progress p = Progress.newBuilder().setPhase(phase).setEpoch(ref.getEpoch()).setEpochsPlanned(ref.getEpochsPlanned())
-        .setStepInEpoch(run.next).setStepsInEpoch(ref.getStepsInEpoch()).setLoss(step.loss())
-        .setImagesPerS(run.computeNanos == 0 ? 0 : run.samples * 1e9 / run.computeNanos)
-        .setUnfreezeStage(run.session.unfreezeStage()).build();
-    ctx.status(run.job, phase == Phase.TRAIN ? JobStatus.State.TRAINING : JobStatus.State.DISTILLING,
-        String.format("%s epoch %d/%d step %d/%d loss %.4f", phase == Phase.TRAIN ? "training" : "distilling",
-            ref.getEpoch() + 1, ref.getEpochsPlanned(), run.next, ref.getStepsInEpoch(), step.loss()), p);
-  }
-
-  /** Writes the epoch's checkpoint, announces it, moves the resume point, then frees the consumed batches. */
-  private void checkpoint(Run run, BatchRef ref) throws IOException {
-    ModelManifest manifest = ModelManifest.newBuilder().setJobId(run.job).setPhase(phase).setEpoch(run.epoch)
-        .setGlobalStep(run.globalStep).setUnfreezeStage(run.session.unfreezeStage())
-        .setRngSeed(run.request.getRecipe().getSeed()).setNote("fleet " + phase + " checkpoint").build();
-    var blob = blobs.put(JobPaths.checkpoint(run.job, phase, run.epoch), run.session.save(manifest, true));
-    Checkpoint.Builder c = Checkpoint.newBuilder().setJobId(run.job).setPhase(phase).setEpoch(run.epoch)
-        .setGlobalStep(run.globalStep).setCheckpoint(blob).setRequest(ref.getRequest()).setValidation(ref.getValidation())
-        .setEpochsPlanned(ref.getEpochsPlanned()).setArchitecture(run.session.net().architecture())
-        .setParameterCount(run.session.parameterCount()).setTrainLoss(run.lossSum / Math.max(1, run.next))
-        .setTrainAccuracy(run.samples == 0 ? 0 : (double) run.correct / run.samples)
-        .setImagesPerS(run.computeNanos == 0 ? 0 : run.samples * 1e9 / run.computeNanos)
-        .setUnfreezeStage(run.session.unfreezeStage());
-    if (ref.hasTeacher()) {
-      c.setTeacher(ref.getTeacher());
-    }
-    if (ref.hasTrainSplit()) {
-      c.setTrainSplit(ref.getTrainSplit());
-    }
-    if (run.diagnostics != null) {
-      c.setDiagnostics(run.diagnostics);
-    }
-    c.putAllLearningRates(run.session.learningRates());
-    Checkpoint event = c.build();
-    // kept beside the weights: the job report reads the epoch history from here
-    blobs.put(JobPaths.checkpointEvent(run.job, phase, run.epoch), event.toByteArray());
-    ctx.producer().sendAndWait(ctx.topics().checkpoints, run.job, event);
-    blobs.put(JobPaths.latestCheckpoint(run.job, phase), event.toByteArray());
-    Counter.builder(metricPrefix + ".checkpoints").description("Epoch checkpoints written and announced")
-        .tags("job_id", run.job).register(registry).increment();
-    gauge(run, "last.checkpoint.timestamp.seconds", Tags.of("job_id", run.job), System.currentTimeMillis() / 1e3,
-        "When the job's last checkpoint was announced (Unix seconds)");
-    blobs.deleteTree(JobPaths.epochDir(run.job, phase, run.epoch));
-    LOG.info("{}: {} epoch {} checkpointed (loss {}, train acc {}, {} img/s)", run.job, phase, run.epoch,
-        String.format("%.4f", event.getTrainLoss()), String.format("%.3f", event.getTrainAccuracy()),
-        String.format("%.0f", event.getImagesPerS()));
-  }
-
   /** Builds the job's network: from its last checkpoint if one exists, else fresh (from the base model). */
-  private Checkpoint lastCheckpoint(String job) throws IOException {
-    String path = JobPaths.latestCheckpoint(job, phase);
-    return blobs.exists(path) ? Checkpoint.parseFrom(blobs.read(path)) : null;
-  }
-
-  private Run open(BatchRef ref, int partition, Checkpoint last) throws IOException {
+  private JobRun open(BatchRef ref, int partition, Checkpoint last) throws IOException {
     String job = ref.getJobId();
     TrainingRequest request = TrainingRequest.parseFrom(blobs.get(ref.getRequest()));
     ImageBatch first = BatchCodec.decode(blobs.get(ref.getBatch()));
@@ -401,7 +197,7 @@ public final class PhaseTrainer implements AutoCloseable {
           device, request.getRecipe().getSeed() + 1);
       teacher = Classifier.load(blobs.get(ref.getTeacher()), imageSize, device);
     }
-    Run run = new Run(job, partition, request, session, teacher);
+    JobRun run = new JobRun(job, partition, request, session, teacher);
     try {
       if (last != null) {
         try (NDManager tmp = NDManager.newBaseManager(device)) {
@@ -433,7 +229,7 @@ public final class PhaseTrainer implements AutoCloseable {
         }
       }
     } catch (IOException | RuntimeException e) {
-      close(run);
+      run.close();
       failJob(job, "cannot prepare the " + phase + " network: " + e.getMessage());
       return null;
     }
@@ -445,17 +241,17 @@ public final class PhaseTrainer implements AutoCloseable {
    * Says that this replica took the job up: at its start, or from its last checkpoint after a handover (the
    * epoch in progress is trained again from its first step). Its progress is step 0 of the epoch it begins.
    */
-  private void announceTakeUp(Run run, BatchRef ref, Checkpoint last) {
-    String what = phase == Phase.TRAIN ? "training" : "distillation";
+  private void announceTakeUp(JobRun run, BatchRef ref, Checkpoint last) {
+    String what = role.activity();
     String message = last == null ? what + " started on this replica"
         : String.format(java.util.Locale.ROOT, "%s resumed on this replica from the checkpoint of epoch %d (step %d): "
             + "epoch %d restarts from its first step", what, last.getEpoch() + 1, last.getGlobalStep(), run.epoch + 1);
     Progress at = Progress.newBuilder().setPhase(phase).setEpoch(run.epoch).setEpochsPlanned(ref.getEpochsPlanned())
         .setStepsInEpoch(ref.getStepsInEpoch()).setUnfreezeStage(run.session.unfreezeStage()).build();
-    ctx.status(run.job, phase == Phase.TRAIN ? JobStatus.State.TRAINING : JobStatus.State.DISTILLING, message, at);
+    ctx.status(run.job, role.activeState(), message, at);
   }
 
-  private void failJob(Run run, String reason) {
+  private void failJob(JobRun run, String reason) {
     runs.remove(run.job);
     close(run);
     failJob(run.job, reason);
@@ -483,16 +279,15 @@ public final class PhaseTrainer implements AutoCloseable {
     });
   }
 
-  private static void close(Run run) {
-    run.session.close();
-    if (run.teacher != null) {
-      run.teacher.close();
-    }
+  private void close(JobRun run) {
+    run.close();
+    listeners.forEach(l -> l.onJobClosed(run.job));
   }
 
   @Override
   public void close() {
-    runs.values().forEach(PhaseTrainer::close);
+    runs.values().forEach(this::close);
     runs.clear();
+    meters.close();
   }
 }
