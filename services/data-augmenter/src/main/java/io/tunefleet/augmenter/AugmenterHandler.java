@@ -233,7 +233,7 @@ final class AugmenterHandler implements RecordHandler {
     if (blobs.exists(JobPaths.epochDone(job, phase, epoch))) {
       return;
     }
-    long seed = r.getRecipe().getSeed() + (phase == Phase.DISTILL ? 1_000_003L : 0);
+    long seed = SessionConfigs.dataSeed(r, phase);
     int[] pool = curriculumPool(state, phase, epoch, difficulty, seed);
     int[] poolLabels = new int[pool.length];
     for (int i = 0; i < pool.length; i++) {

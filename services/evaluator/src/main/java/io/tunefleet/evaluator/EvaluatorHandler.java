@@ -17,6 +17,7 @@ import io.tunefleet.ml.report.Plots;
 import io.tunefleet.ml.report.Tsne;
 import io.tunefleet.ml.train.Classifier;
 import io.tunefleet.ml.train.TorchThread;
+import io.tunefleet.ml.train.EarlyStopping;
 import io.tunefleet.ml.train.UnfreezeSchedule;
 import io.tunefleet.proto.v1.Checkpoint;
 import io.tunefleet.proto.v1.Evaluation;
@@ -92,17 +93,14 @@ final class EvaluatorHandler implements RecordHandler {
       difficulty = blobs.put(JobPaths.evaluationFile(job, c.getPhase(), String.format(java.util.Locale.ROOT,
           "e%04d-difficulty.f32", c.getEpoch())), io.tunefleet.ml.data.DifficultyScores.encode(scores.losses()));
     }
-    boolean improved = last == null || metrics.getMacroF1() > last.getBestMetrics().getMacroF1();
-    int stale = improved ? 0 : last.getEpochsWithoutImprovement() + 1;
-    int patience = request.getRecipe().getEarlyStoppingPatience();
-    UnfreezeSchedule unfreeze = SessionConfigs.unfreeze(request);
-    UnfreezeSchedule.PlateauState plateau = c.getPhase() == Phase.TRAIN && unfreeze.plateauDriven()
-        ? unfreeze.afterEvaluation(last == null ? null : plateauState(last), c.getUnfreezeStage(), metrics.getMacroF1())
-        : null;
-    boolean mayStop = plateau == null || unfreeze.mayStopEarly(plateau, patience);
-    Evaluation.Verdict verdict = c.getEpoch() + 1 >= c.getEpochsPlanned() ? Evaluation.Verdict.COMPLETE
-        : stale >= patience && mayStop ? Evaluation.Verdict.STOP_EARLY
-        : Evaluation.Verdict.CONTINUE;
+    UnfreezeSchedule unfreeze = c.getPhase() == Phase.TRAIN ? SessionConfigs.unfreeze(request) : null;
+    EarlyStopping.Decision decision = new EarlyStopping(request.getRecipe().getEarlyStoppingPatience(), unfreeze)
+        .judge(last == null ? null : ruleState(last), c.getEpoch(), c.getEpochsPlanned(), c.getUnfreezeStage(),
+            metrics.getMacroF1());
+    boolean improved = decision.improved();
+    int stale = decision.state().epochsWithoutImprovement();
+    UnfreezeSchedule.PlateauState plateau = decision.state().plateau();
+    Evaluation.Verdict verdict = decision.verdict();
     double seconds = (System.nanoTime() - start) / 1e9;
     Evaluation.Builder e = Evaluation.newBuilder().setJobId(job).setPhase(c.getPhase()).setEpoch(c.getEpoch())
         .setCheckpoint(c.getCheckpoint()).setMetrics(metrics).setVerdict(verdict)
@@ -224,9 +222,11 @@ final class EvaluatorHandler implements RecordHandler {
     return cached;
   }
 
-  private static UnfreezeSchedule.PlateauState plateauState(Evaluation ev) {
-    return new UnfreezeSchedule.PlateauState(ev.getUnfreezeStage(), ev.getEpochsAtStage(), ev.getPlateauEpochs(),
-        ev.getPlateauReference(), ev.getNextUnfreezeStage());
+  /** What the early-stopping rule remembers, as the last verdict recorded it. */
+  private static EarlyStopping.State ruleState(Evaluation ev) {
+    UnfreezeSchedule.PlateauState plateau = new UnfreezeSchedule.PlateauState(ev.getUnfreezeStage(),
+        ev.getEpochsAtStage(), ev.getPlateauEpochs(), ev.getPlateauReference(), ev.getNextUnfreezeStage());
+    return new EarlyStopping.State(ev.getBestMetrics().getMacroF1(), ev.getEpochsWithoutImprovement(), plateau);
   }
 
   private Evaluation last(String job, Phase phase) throws IOException {

@@ -191,10 +191,10 @@ public final class PhaseTrainer implements AutoCloseable {
     Classifier teacher = null;
     if (phase == Phase.TRAIN) {
       session = TrainingSession.create(request.getBaseModel().getArchitecture(), imageSize, SessionConfigs.teacher(request),
-          device, request.getRecipe().getSeed());
+          device, SessionConfigs.modelSeed(request, phase));
     } else {
       session = TrainingSession.create(request.getDistillation().getStudent(), imageSize, SessionConfigs.student(request),
-          device, request.getRecipe().getSeed() + 1);
+          device, SessionConfigs.modelSeed(request, phase));
       teacher = Classifier.load(blobs.get(ref.getTeacher()), imageSize, device);
     }
     JobRun run = new JobRun(job, partition, request, session, teacher);

@@ -5,18 +5,26 @@ import io.tunefleet.common.config.FleetConfig;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 
-/** Publishes fleet events (binary protobuf, keyed by job id) through one idempotent producer. */
+/**
+ * Publishes fleet events (binary protobuf, keyed by job id) through one idempotent producer. Any Kafka
+ * {@link Producer} will do: tests hand in Kafka's own {@code MockProducer}.
+ */
 public final class FleetProducer implements AutoCloseable {
-  private final KafkaProducer<String, byte[]> producer;
+  private final Producer<String, byte[]> producer;
 
   public FleetProducer(FleetConfig config, String clientId) {
-    this.producer = new KafkaProducer<>(KafkaClients.producer(config, clientId));
+    this(new KafkaProducer<>(KafkaClients.producer(config, clientId)));
   }
 
-  public KafkaProducer<String, byte[]> kafka() {
+  public FleetProducer(Producer<String, byte[]> producer) {
+    this.producer = producer;
+  }
+
+  public Producer<String, byte[]> kafka() {
     return producer;
   }
 

@@ -6,6 +6,7 @@ import io.tunefleet.ml.train.LearningRateSchedule;
 import io.tunefleet.ml.train.TrainingSession;
 import io.tunefleet.ml.train.UnfreezeSchedule;
 import io.tunefleet.proto.v1.Distillation;
+import io.tunefleet.proto.v1.Phase;
 import io.tunefleet.proto.v1.Recipe;
 import io.tunefleet.proto.v1.TrainingRequest;
 import java.util.LinkedHashMap;
@@ -13,7 +14,20 @@ import java.util.Map;
 
 /** The training-session recipes of a resolved request: the teacher's and the student's. */
 public final class SessionConfigs {
+  /** Keeps the distillation phase's data streams apart from the teacher's (any fixed odd number would do). */
+  private static final long DISTILL_DATA_SEED_OFFSET = 1_000_003L;
+
   private SessionConfigs() {}
+
+  /** The seed of a phase's sampling and augmentation streams: the same in the augmenter and in {@code LocalRun}. */
+  public static long dataSeed(TrainingRequest r, Phase phase) {
+    return r.getRecipe().getSeed() + (phase == Phase.DISTILL ? DISTILL_DATA_SEED_OFFSET : 0);
+  }
+
+  /** The seed of a phase's network initialisation: the student's differs from the teacher's. */
+  public static long modelSeed(TrainingRequest r, Phase phase) {
+    return r.getRecipe().getSeed() + (phase == Phase.DISTILL ? 1 : 0);
+  }
 
   public static TrainingSession.Config teacher(TrainingRequest r) {
     Recipe rc = r.getRecipe();

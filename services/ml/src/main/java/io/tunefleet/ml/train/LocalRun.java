@@ -9,7 +9,10 @@ import io.tunefleet.ml.data.ImageBatch;
 import io.tunefleet.ml.data.LabeledImages;
 import io.tunefleet.ml.metrics.ConfusionMatrix;
 import io.tunefleet.proto.v1.Architecture;
+import io.tunefleet.proto.v1.Evaluation;
 import io.tunefleet.proto.v1.ModelManifest;
+import io.tunefleet.proto.v1.Phase;
+import io.tunefleet.ml.recipe.SessionConfigs;
 import io.tunefleet.proto.v1.TrainingRequest;
 import java.io.IOException;
 
@@ -28,11 +31,11 @@ public final class LocalRun {
   public static Result teacher(TrainingRequest r, LabeledImages train, ImageBatch validation,
       java.util.Map<String, ai.djl.ndarray.NDArray> baseWeights, boolean baseIsTorchScript) throws IOException {
     try (TrainingSession s = TrainingSession.create(r.getBaseModel().getArchitecture(), train.height(),
-        io.tunefleet.ml.recipe.SessionConfigs.teacher(r), Device.cpu(), r.getRecipe().getSeed())) {
+        SessionConfigs.teacher(r), Device.cpu(), SessionConfigs.modelSeed(r, Phase.TRAIN))) {
       if (baseWeights != null) {
         s.initBackboneFrom(baseWeights, baseIsTorchScript);
       }
-      return run(s, r, train, validation, r.getRecipe().getEpochs(), null, 0);
+      return run(s, r, train, validation, r.getRecipe().getEpochs(), null, Phase.TRAIN);
     }
   }
 
@@ -40,24 +43,23 @@ public final class LocalRun {
   public static Result student(TrainingRequest r, LabeledImages train, ImageBatch validation, byte[] teacherModel)
       throws IOException {
     Architecture student = r.getDistillation().getStudent();
-    try (TrainingSession s = TrainingSession.create(student, train.height(), io.tunefleet.ml.recipe.SessionConfigs.student(r),
-        Device.cpu(), r.getRecipe().getSeed() + 1); Classifier teacher = Classifier.load(teacherModel, train.height(), Device.cpu())) {
-      return run(s, r, train, validation, r.getDistillation().getEpochs(), teacher, 1_000_003L);
+    try (TrainingSession s = TrainingSession.create(student, train.height(), SessionConfigs.student(r),
+        Device.cpu(), SessionConfigs.modelSeed(r, Phase.DISTILL)); Classifier teacher = Classifier.load(teacherModel, train.height(), Device.cpu())) {
+      return run(s, r, train, validation, r.getDistillation().getEpochs(), teacher, Phase.DISTILL);
     }
   }
 
   private static Result run(TrainingSession s, TrainingRequest r, LabeledImages train, ImageBatch validation, int epochs,
-      Classifier teacher, long seedOffset) throws IOException {
+      Classifier teacher, Phase phase) throws IOException {
     var rc = r.getRecipe();
     UnfreezeSchedule unfreeze = s.unfreezeSchedule();
-    long seed = rc.getSeed() + seedOffset;
+    long seed = SessionConfigs.dataSeed(r, phase);
     Augmentation aug = AugmentationPipeline.fromSpec(rc.getAugmentationsList());
-    double bestF1 = -1;
     Result best = null;
-    int stale = 0;
+    EarlyStopping rule = new EarlyStopping(rc.getEarlyStoppingPatience(), unfreeze);
+    EarlyStopping.State state = null;
     // plateau-driven unfreezing as in the fleet: the verdict on epoch e decides the stage of epoch e + lead
     int[] stages = new int[epochs];
-    UnfreezeSchedule.PlateauState plateau = null;
     int e = 0;
     for (; e < epochs; e++) {
       if (unfreeze.plateauDriven()) {
@@ -79,18 +81,15 @@ public final class LocalRun {
       try (Classifier c = Classifier.load(model, train.height(), Device.cpu())) {
         cm = c.evaluate(validation, 256);
       }
-      if (unfreeze.plateauDriven()) {
-        plateau = unfreeze.afterEvaluation(plateau, stages[e], cm.macroF1());
-        if (e + rc.getLeadEpochs() < epochs) {
-          stages[e + rc.getLeadEpochs()] = plateau.nextStage();
-        }
+      EarlyStopping.Decision d = rule.judge(state, e, epochs, stages[e], cm.macroF1());
+      state = d.state();
+      if (state.plateau() != null && e + rc.getLeadEpochs() < epochs) {
+        stages[e + rc.getLeadEpochs()] = state.plateau().nextStage();
       }
-      if (cm.macroF1() > bestF1) {
-        bestF1 = cm.macroF1();
+      if (d.improved()) {
         best = new Result(e, cm.accuracy(), cm.macroF1(), 0, s.parameterCount(), model);
-        stale = 0;
-      } else if (++stale >= rc.getEarlyStoppingPatience()
-          && (plateau == null || unfreeze.mayStopEarly(plateau, rc.getEarlyStoppingPatience()))) {
+      }
+      if (d.verdict() == Evaluation.Verdict.STOP_EARLY) {
         e++;
         break;
       }
