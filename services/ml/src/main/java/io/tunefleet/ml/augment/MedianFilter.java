@@ -65,8 +65,8 @@ final class MedianFilter {
   /**
    * About how many bytes of padded band row each network pass runs over (see medianNetwork). A
    * 224-pixel RGB row alone is 84 longs, short enough for each pass's fixed cost and scalar tail to
-   * show: on Zen 4, 224x224 ran 15-20 % faster with four bands (2800 bytes) than with one, although
-   * the wires no longer fit in L1. At 32x32 one row is only 12 longs.
+   * show, so several bands run side by side even though the wires then leave L1 (measured with
+   * {@code AugmentBench}, BENCHMARKS.md "Augmentation ops"). At 32x32 one row is only 12 longs.
    */
   private static final int BAND_ROW_BYTES = 2800;
 

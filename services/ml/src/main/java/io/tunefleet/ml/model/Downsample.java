@@ -17,12 +17,12 @@ import ai.djl.util.PairList;
  * <p>A strided 1x1 convolution reads only every {@code stride}-th pixel, so this block takes those
  * pixels first and then runs a stride-1 1x1 convolution: the same output and the same weights, but it
  * avoids libtorch 2.7.1's oneDNN crash (SIGFPE) in the backward pass of 1x1 stride-2 convolutions at
- * ResNet-50's widths, at full speed (turning oneDNN off would cost ~4x).
+ * ResNet-50's widths, at full speed (turning oneDNN off is several times slower).
  *
  * <p>The pixels are taken by a 1x1 average pool with the stride, which copies exactly those values. A
  * strided slice ({@code x.get(":, :, ::2, ::2")}) would give the same values, but DJL slices one axis
  * at a time, and the backward pass of each of the four slices allocates and fills a gradient as large as
- * the block's input: 5 ms of a 50 ms step on the demo model, against one pass for the pool's.
+ * the block's input, against one pass for the pool's (BENCHMARKS.md, "The trainer's step").
  */
 public final class Downsample extends AbstractBlock {
   private final int stride;

@@ -27,11 +27,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>libtorch's OpenMP team splits each op evenly among its threads and meets at a barrier after it, so a thread
  * that takes a core from one member stalls them all: another thread's CPU time costs the team about twice as much.
- * On the 2-core development VM an idle fleet using 0.06 core made the demo model's step 6-8 % slower
- * ({@code fleet bench-neighbours}), and the broker's, the JIT's and the Kafka clients' 0.15-0.2 core during a job
- * kept the local fleet at 0.74-0.87 of a bare training loop. With the team on one CPU and everything else on the
- * other, the same fleet ran at 0.89-0.95 of a bare loop on that one CPU (BENCHMARKS.md §1). On two cores that halves
- * the team, so it is off by default. On a machine with many cores, a CPU or two for the broker and the services
+ * Small neighbours (an idle broker, the JIT, Kafka clients) therefore slow a training step far more than their
+ * own CPU time ({@code fleet bench-neighbours} and {@code fleet bench} measure it: BENCHMARKS.md "Training
+ * throughput"). On a small machine a partition halves the team, so it is off by default. On a machine with many cores, a CPU or two for the broker and the services
  * costs the team little and keeps their wake-ups off its cores.
  *
  * <p>Threads start on the CPUs of the thread that creates them, and processes on those of the thread that starts

@@ -16,15 +16,14 @@ import org.slf4j.LoggerFactory;
  * than its trim threshold is free there, and that threshold follows the mmap threshold (twice the size of
  * the largest chunk freed so far, a few MiB for the demo model). A step frees more than that at once,
  * so glibc gives it back, and the next step's tensors fault the same pages in again, each one zero-filled by
- * the kernel: 7,000 minor page faults per step on the demo model (28 MiB), and a plain PyTorch script pays
- * the same 8,000. Fixing the thresholds keeps freed memory for the next step: the faults fall below 100 per
- * step and the step gets about 15 % faster on this model (BENCHMARKS.md §1).
+ * the kernel, thousands of minor page faults per step (a plain PyTorch script pays the same). Fixing the
+ * thresholds keeps freed memory for the next step: the faults all but stop and the step gets faster
+ * ({@code MallocTuningTest} counts the faults; BENCHMARKS.md "The trainer's step" has the speed).
  *
  * <p>The torch thread is not the process's first thread, so glibc serves it from an arena of its own, made of
  * heaps of at most 64 MiB, and those trim differently: a heap left entirely free is unmapped whatever the trim
  * threshold, unless the top pad says to keep that much. Inference in batches of 256 frees whole heaps after
- * every batch: evaluating the demo model's 400 validation images faulted 1,800-6,500 pages back in and took
- * 70-300 ms instead of 50 (BENCHMARKS.md §1). A top pad of one heap keeps them.
+ * every batch, and the next batch faults them back in. A top pad of one heap keeps them.
  *
  * <p>The cost is that the process holds on to its peak working set instead of returning it between steps,
  * which is what a trainer wants. Blocks larger than the mmap threshold (32 MiB, glibc's maximum) are still

@@ -15,10 +15,9 @@ import org.slf4j.LoggerFactory;
  * starts a parallel region a team of worker threads of its own, kept for the thread's lifetime. Once a
  * process holds more of these threads than it has cores, libgomp shortens the busy-wait of idle workers
  * from about 300,000 spins to 100, so every parallel op pays for waking its workers and the cores sit
- * idle between the many small ops of a training step. On the 2-core development machine one extra idle
- * team (a thread that had run a single matrix product) took the demo model's training from 1,132 to
- * 803 images/s, and the local fleet, whose trainer, evaluator and distiller each ran libtorch on their
- * own consumer threads, lost the same quarter against a bare loop.
+ * idle between the many small ops of a training step: one extra idle team (a thread that had run a single
+ * matrix product) costs a training loop about a quarter of its speed ({@code TorchThreadTest} checks the
+ * mechanism).
  *
  * <p>Services that can share a JVM therefore hand their libtorch work to this thread ({@link #call}; a
  * record handler wrapped with {@code runningOn(TorchThread::call)} runs there whole), and tools that run

@@ -354,8 +354,7 @@ public final class TrainingSession implements AutoCloseable {
    * The optimizer update of every trainable parameter, from its own gradient. DJL's {@code Trainer.step()}
    * does the same through its {@code LocalParameterServer}, which first copies every gradient
    * ({@code duplicate()}, for aggregation across devices): one more pass over the gradients and an allocation
-   * per parameter every step (45 MB for a ResNet-18, 100 MB for a ResNet-50). Measured, that copy was 0.3–0.4 %
-   * of a step (ResNet-10 w16 28 px, ResNet-18 32 px, ResNet-50 224 px), and it raised the step's peak memory.
+   * per parameter every step, as large as the model's weights, which also raises the step's peak memory.
    */
   private void applyUpdate() {
     for (Parameter p : named.values()) {
