@@ -209,6 +209,22 @@ class PhaseTrainerTest {
   }
 
   @Test
+  void aCorruptBatchFailsTheJobNamingTheBlob() throws Exception {
+    Job job = job("corrupt");
+    BatchRef first = batch(job, 0, 0);
+    driver.blobs().put(JobPaths.batch("corrupt", Phase.TRAIN, 0, 0), new byte[] {1, 2, 3});
+
+    driver.pipe(handler, driver.topics().batches, "corrupt", first);
+
+    List<JobStatus> failed = withState(driver.statuses(), JobStatus.State.FAILED);
+    assertEquals(1, failed.size());
+    assertTrue(failed.get(0).getMessage().contains("refusing to train on a corrupt batch"), failed.get(0).getMessage());
+    assertTrue(failed.get(0).getMessage().contains(first.getBatch().getUri()), failed.get(0).getMessage());
+    assertEquals(List.of(), checkpoints(driver));
+    assertEquals(0, driver.deferred("corrupt"));
+  }
+
+  @Test
   void aReplayedBatchOfACheckpointedEpochDoesNothing() throws Exception {
     Job job = job("replayed");
     pipe(job, 0, 0);
