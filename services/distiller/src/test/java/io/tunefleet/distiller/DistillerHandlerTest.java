@@ -256,9 +256,15 @@ class DistillerHandlerTest {
     DistillerHandler other = new DistillerHandler(driver.context());
     open.add(other);
     pipeVerdict(other, last);
-
     assertEquals(List.of(first, first), models(), "the stored event, unchanged, finished_at included");
-    assertEquals(List.of(), driver.statuses(), "no second FINISHED");
+    driver.drain();
+
+    // the teacher's final verdict re-announced (an evaluator replay) does not restart the finished job
+    pipeVerdict(other, job.teacherVerdict(Evaluation.Verdict.COMPLETE));
+    assertTrue(models().stream().allMatch(first::equals));
+    assertTrue(driver.statuses().stream().allMatch(s -> s.getState() == JobStatus.State.FINISHED),
+        "the job's last status stays FINISHED");
+    assertEquals(List.of(), driver.published(driver.topics().checkpoints, Checkpoint.parser()));
   }
 
   @Test
