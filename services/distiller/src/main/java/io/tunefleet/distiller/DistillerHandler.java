@@ -63,7 +63,7 @@ final class DistillerHandler implements RecordHandler, AutoCloseable {
       return;
     }
     Evaluation ev = Evaluation.parseFrom(record.value());
-    students.onEvaluation(ev);
+    students.onEvaluation(ev, context);
     if (ev.getVerdict() == Evaluation.Verdict.CONTINUE) {
       return;
     }

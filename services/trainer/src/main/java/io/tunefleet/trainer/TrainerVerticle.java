@@ -50,7 +50,7 @@ public final class TrainerVerticle extends ServiceVerticle {
       if (record.topic().equals(ctx.topics().batches)) {
         trainer.onBatch(record, BatchRef.parseFrom(record.value()), context);
       } else {
-        trainer.onEvaluation(Evaluation.parseFrom(record.value()));
+        trainer.onEvaluation(Evaluation.parseFrom(record.value()), context);
       }
     }
 

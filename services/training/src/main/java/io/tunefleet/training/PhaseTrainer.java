@@ -81,10 +81,12 @@ public final class PhaseTrainer implements AutoCloseable {
     return phase;
   }
 
-  public void onEvaluation(Evaluation ev) {
+  public void onEvaluation(Evaluation ev, RecordContext context) {
     if (ev.getPhase() == phase && ev.getVerdict() != Evaluation.Verdict.CONTINUE) {
-      // the phase is over: drop the job and skip any batches produced ahead of the verdict
+      // the phase is over: drop the job and skip any batches produced ahead of the verdict. Steps of the epoch in
+      // progress will never be in a checkpoint and need no replay: held back, they would pin the partition's offset
       finished.add(ev.getJobId());
+      context.release(ev.getJobId());
       JobRun run = runs.remove(ev.getJobId());
       if (run != null) {
         close(run);
@@ -107,9 +109,9 @@ public final class PhaseTrainer implements AutoCloseable {
         return;
       }
       try {
-        run = open(ref, record.partition(), last);
+        run = open(ref, record.partition(), last, context);
       } catch (CorruptBlobException e) {
-        failJob(job, "refusing to train on a corrupt batch: " + e.getMessage());
+        failJob(job, "refusing to train on a corrupt batch: " + e.getMessage(), context);
         return;
       }
       if (run == null) {
@@ -123,14 +125,14 @@ public final class PhaseTrainer implements AutoCloseable {
     }
     if (ref.getEpoch() != run.epoch || ref.getIndexInEpoch() != run.next) {
       failJob(run, String.format("batch stream has a gap: expected epoch %d step %d, got epoch %d step %d",
-          run.epoch, run.next, ref.getEpoch(), ref.getIndexInEpoch()));
+          run.epoch, run.next, ref.getEpoch(), ref.getIndexInEpoch()), context);
       return;
     }
     ImageBatch batch;
     try {
       batch = BatchCodec.decode(blobs.get(ref.getBatch()));
     } catch (CorruptBlobException e) {
-      failJob(run, "refusing to train on a corrupt batch: " + e.getMessage());
+      failJob(run, "refusing to train on a corrupt batch: " + e.getMessage(), context);
       return;
     }
     long batchReady = System.nanoTime();
@@ -151,7 +153,7 @@ public final class PhaseTrainer implements AutoCloseable {
     try {
       result = run.session.step(batch, run.teacher == null ? null : scope -> current.teacher.logits(scope, batch), diagnose);
     } catch (RuntimeException e) {
-      failJob(run, String.format("training step %d of epoch %d failed: %s", run.next, run.epoch, e.getMessage()));
+      failJob(run, String.format("training step %d of epoch %d failed: %s", run.next, run.epoch, e.getMessage()), context);
       return;
     }
     run.lastStepEnd = System.nanoTime();
@@ -161,7 +163,7 @@ public final class PhaseTrainer implements AutoCloseable {
         l.beforeCount(step);
       }
     } catch (StepListener.StepRejected e) {
-      failJob(run, e.getMessage());
+      failJob(run, e.getMessage(), context);
       return;
     }
     context.defer(job);
@@ -182,7 +184,7 @@ public final class PhaseTrainer implements AutoCloseable {
   }
 
   /** Builds the job's network: from its last checkpoint if one exists, else fresh (from the base model). */
-  private JobRun open(BatchRef ref, int partition, Checkpoint last) throws IOException {
+  private JobRun open(BatchRef ref, int partition, Checkpoint last, RecordContext context) throws IOException {
     String job = ref.getJobId();
     TrainingRequest request = TrainingRequest.parseFrom(blobs.get(ref.getRequest()));
     ImageBatch first = BatchCodec.decode(blobs.get(ref.getBatch()));
@@ -230,7 +232,7 @@ public final class PhaseTrainer implements AutoCloseable {
       }
     } catch (IOException | RuntimeException e) {
       run.close();
-      failJob(job, "cannot prepare the " + phase + " network: " + e.getMessage());
+      failJob(job, "cannot prepare the " + phase + " network: " + e.getMessage(), context);
       return null;
     }
     announceTakeUp(run, ref, last);
@@ -251,14 +253,16 @@ public final class PhaseTrainer implements AutoCloseable {
     ctx.status(run.job, role.activeState(), message, at);
   }
 
-  private void failJob(JobRun run, String reason) {
+  private void failJob(JobRun run, String reason, RecordContext context) {
     runs.remove(run.job);
     close(run);
-    failJob(run.job, reason);
+    failJob(run.job, reason, context);
   }
 
-  private void failJob(String job, String reason) {
+  /** Ends the job here; its held-back steps are released, since a failed job is never resumed. */
+  private void failJob(String job, String reason, RecordContext context) {
     finished.add(job);
+    context.release(job);
     ctx.status(job, JobStatus.State.FAILED, reason);
     LOG.warn("{}: FAILED: {}", job, reason);
   }

@@ -15,6 +15,7 @@ import io.tunefleet.proto.v1.JobStatus;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -30,7 +31,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * Drives a service's {@link RecordHandler} without a broker, in the spirit of Kafka Streams' TopologyTestDriver:
  * records go in through {@link #pipe}, what the handler publishes comes out of Kafka's own {@link MockProducer}
  * (auto-completing, so {@code sendAndWait} returns), and offsets held back with {@link RecordContext#defer} are
- * tracked per job. The blob store is a real folder.
+ * tracked per job. The blob store is a real folder; datasets may be read from the blob root and the repository's
+ * {@link #datasets()} folder.
  */
 public final class HandlerTestDriver {
   private final MockProducer<String, byte[]> producer =
@@ -47,7 +49,7 @@ public final class HandlerTestDriver {
   /** {@code settings}: FleetConfig keys (FLEET_…) to set for the service. */
   public HandlerTestDriver(String service, Path blobRoot, Map<String, Object> settings) {
     JsonObject overrides = new JsonObject().put(FleetConfig.BLOB_ROOT.key(), blobRoot.toString())
-        .put(FleetConfig.DATA_ROOTS.key(), blobRoot.toString()).put(FleetConfig.DEVICE.key(), "cpu");
+        .put(FleetConfig.DATA_ROOTS.key(), datasets().toString()).put(FleetConfig.DEVICE.key(), "cpu");
     settings.forEach(overrides::put);
     FleetConfig config = FleetConfig.load(overrides, Map.of());
     try {
@@ -56,6 +58,17 @@ public final class HandlerTestDriver {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** The repository's {@code datasets} folder (Fashion-MNIST, demo requests), found above the working directory. */
+  public static Path datasets() {
+    Path start = Path.of("").toAbsolutePath();
+    for (Path p = start; p != null; p = p.getParent()) {
+      if (Files.isDirectory(p.resolve("datasets/fashion-mnist"))) {
+        return p.resolve("datasets");
+      }
+    }
+    throw new IllegalStateException("no datasets/fashion-mnist folder above " + start);
   }
 
   public ServiceContext context() {
