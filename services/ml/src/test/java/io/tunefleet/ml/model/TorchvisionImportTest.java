@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -95,7 +96,9 @@ class TorchvisionImportTest {
       }
       for (BaseModel spec : bases) {
         String route = BaseModels.lineage(spec);
+        long start = System.nanoTime();
         BaseModels.Base base = BaseModels.load(spec, paths, m);
+        System.out.printf("%s via %s: loaded in %.2f s%n", arch, route, (System.nanoTime() - start) / 1e9);
         Architecture a = base.description().architecture();
         assertEquals(arch, a.getFamily(), route);
         assertEquals("imagenet", a.getStem(), route);
@@ -123,6 +126,35 @@ class TorchvisionImportTest {
       // DJL's own safetensors decoder reads what the export wrote as this reader does
       NDList djl = NDList.decode(m, Files.readAllBytes(dir.resolve(arch + ".check.safetensors")));
       assertArrayEquals(expected, djl.get("logits").toFloatArray());
+    }
+  }
+
+  @Test
+  void aPthStateDictConvertedByTheScriptImportsWithItsStatistics() throws Exception {
+    assumeTrue(torchvisionAvailable(), "Debian's python3-torchvision is not installed (/usr/bin/python3 cannot import it)");
+    // what a training script leaves: a checkpoint dict whose state_dict has DataParallel's "module." names
+    String save = "import torch, torchvision, sys\n"
+        + "torch.manual_seed(0)\n"
+        + "m = torchvision.models.resnet18(num_classes=10)\n"
+        + "for b in m.modules():\n"
+        + "    if isinstance(b, torch.nn.BatchNorm2d): b.running_mean.uniform_(-1, 1)\n"
+        + "torch.save({'epoch': 3, 'state_dict': {'module.' + k: v for k, v in m.state_dict().items()}}, sys.argv[1])\n"
+        + "print(float(m.layer3[1].bn2.running_mean[5]))\n";
+    Path pth = dir.resolve("checkpoint.pth");
+    Process p = new ProcessBuilder("/usr/bin/python3", "-c", save, pth.toString()).redirectErrorStream(true).start();
+    String printed = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+    assertEquals(0, p.waitFor(), printed);
+    Path out = dir.resolve("resnet18.safetensors");
+    Process convert = new ProcessBuilder("/usr/bin/python3", repositoryFile("scripts/torchvision_to_safetensors.py").toString(),
+        "--state-dict", pth.toString(), out.toString()).inheritIO().start();
+    assertEquals(0, convert.waitFor(), "conversion failed");
+    try (NDManager m = NDManager.newBaseManager()) {
+      BaseModels.Base base = BaseModels.load(BaseModel.newBuilder().setSafetensors(out.toString()).build(),
+          new PathPolicy(List.of(dir)), m);
+      assertEquals("resnet18", base.description().architecture().getFamily());
+      assertEquals(10, base.description().architecture().getNumClasses());
+      assertEquals(Float.parseFloat(printed.lines().reduce((a, b) -> b).orElseThrow()),
+          base.weights().get("layer3.1.bn2.running_mean").toFloatArray()[5], 0f);
     }
   }
 }
