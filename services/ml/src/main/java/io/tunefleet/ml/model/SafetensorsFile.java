@@ -130,6 +130,9 @@ public final class SafetensorsFile implements StateDictFile {
       if (begin < 0 || end < begin) {
         throw new IOException("tensor " + name + " has data_offsets " + offsets + ", expected 0 <= begin <= end");
       }
+      if (needed > Integer.MAX_VALUE - 8) {
+        throw new IOException("tensor " + name + " has shape " + dims + ": more than 2 GiB, no ResNet weight is that large");
+      }
       if (end - begin != needed) {
         throw new IOException(String.format("tensor %s has data_offsets %s, %d bytes, but dtype %s and shape %s need %d",
             name, offsets, end - begin, dtype, dims, needed));

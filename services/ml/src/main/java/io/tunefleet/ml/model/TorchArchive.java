@@ -69,8 +69,9 @@ public final class TorchArchive implements StateDictFile {
       StateUnpickler unpickler = new StateUnpickler();
       try (InputStream in = zip.getInputStream(pkl)) {
         root = unpickler.load(in);
-      } catch (PickleException | ClassCastException | IndexOutOfBoundsException | ArithmeticException e) {
-        throw new IOException("cannot read the module state in " + pkl.getName() + ": " + e.getMessage(), e);
+      } catch (RuntimeException e) {
+        // Pyrolite reports a pickle that is not a module tree as whatever its stack machine trips over
+        throw new IOException("cannot read the module state in " + pkl.getName() + ": " + e, e);
       } finally {
         unpickler.close();
       }
@@ -91,7 +92,8 @@ public final class TorchArchive implements StateDictFile {
       }
       return new TorchArchive(file, prefix, tensors);
     } catch (ZipException e) {
-      throw new IOException("not a zip archive (a TorchScript export is one): " + e.getMessage(), e);
+      throw new IOException("not a readable zip archive (a TorchScript export is one; a truncated one is not): "
+          + e.getMessage(), e);
     }
   }
 

@@ -238,8 +238,8 @@ class BaseModelsTest {
   void aTorchScriptFileThatIsNotAnExportIsRefusedByName() throws Exception {
     Path text = write("model.pt", "not a model".getBytes(StandardCharsets.UTF_8));
     BaseModel spec = BaseModel.newBuilder().setTorchscript(text.toString()).build();
-    assertTrue(problems(spec).get(0).startsWith("base_model.torchscript: cannot read a TorchScript export from it: not a zip "
-        + "archive"), problems(spec).toString());
+    assertTrue(problems(spec).get(0).startsWith("base_model.torchscript: cannot read a TorchScript export from it: not a "
+        + "readable zip archive"), problems(spec).toString());
 
     ByteArrayOutputStream zip = new ByteArrayOutputStream();
     try (ZipOutputStream out = new ZipOutputStream(zip)) {
@@ -250,8 +250,18 @@ class BaseModelsTest {
     Path noPickle = write("empty.pt", zip.toByteArray());
     assertEquals(List.of("base_model.torchscript: cannot read a TorchScript export from it: the archive has no data.pkl: "
         + "not a TorchScript export"), problems(BaseModel.newBuilder().setTorchscript(noPickle.toString()).build()));
+    ByteArrayOutputStream junk = new ByteArrayOutputStream();
+    try (ZipOutputStream out = new ZipOutputStream(junk)) {
+      out.putNextEntry(new ZipEntry("model/data.pkl"));
+      out.write("not a pickle".getBytes(StandardCharsets.UTF_8));
+      out.closeEntry();
+    }
+    Path badPickle = write("junk.pt", junk.toByteArray());
+    assertTrue(problems(BaseModel.newBuilder().setTorchscript(badPickle.toString()).build()).get(0)
+        .startsWith("base_model.torchscript: cannot read a TorchScript export from it: cannot read the module state in "
+            + "model/data.pkl: "), problems(BaseModel.newBuilder().setTorchscript(badPickle.toString()).build()).toString());
     Path cut = write("cut.pt", Arrays.copyOf(zip.toByteArray(), zip.size() - 30));
-    assertTrue(problems(BaseModel.newBuilder().setTorchscript(cut.toString()).build()).get(0).contains("not a zip archive"));
+    assertTrue(problems(BaseModel.newBuilder().setTorchscript(cut.toString()).build()).get(0).contains("a truncated one is not"));
   }
 
   /** A request for {@code classes} classes on dummy idx files (acceptance checks only that they exist). */

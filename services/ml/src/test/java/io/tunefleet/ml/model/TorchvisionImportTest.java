@@ -156,5 +156,22 @@ class TorchvisionImportTest {
       assertEquals(Float.parseFloat(printed.lines().reduce((a, b) -> b).orElseThrow()),
           base.weights().get("layer3.1.bn2.running_mean").toFloatArray()[5], 0f);
     }
+
+    // torch.save writes the zip layout of a TorchScript archive: with a storage cut short, the reader names the tensor
+    Path cut = dir.resolve("cut.pt");
+    try (java.util.zip.ZipFile in = new java.util.zip.ZipFile(pth.toFile());
+        java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(cut))) {
+      for (java.util.zip.ZipEntry e : java.util.Collections.list(in.entries())) {
+        byte[] bytes = in.getInputStream(e).readAllBytes();
+        zip.putNextEntry(new java.util.zip.ZipEntry(e.getName()));
+        zip.write(bytes, 0, e.getName().matches(".*/data/\\d+") && bytes.length > 1000 ? bytes.length / 2 : bytes.length);
+        zip.closeEntry();
+      }
+    }
+    List<io.tunefleet.ml.validation.FieldProblem> problems = new ArrayList<>();
+    BaseModels.describe(BaseModel.newBuilder().setTorchscript(cut.toString()).build(), new PathPolicy(List.of(dir)), problems);
+    assertEquals(1, problems.size());
+    assertTrue(problems.get(0).problem().matches("cannot read a TorchScript export from it: truncated: tensor \\S+ needs \\d+ "
+        + "bytes of storage data/\\d+, which holds \\d+"), problems.get(0).problem());
   }
 }
