@@ -221,7 +221,11 @@ public final class TorchArchive implements StateDictFile {
           throw new PickleException("a tensor of size " + List.of(args[2]) + " with strides " + List.of(args[3])
               + " is not contiguous; export a contiguous copy");
         }
-        expected *= size[i];
+        expected = Math.multiplyExact(expected, size[i]);
+      }
+      if (expected > (Integer.MAX_VALUE >> 3) || offset > (Integer.MAX_VALUE >> 3)) {
+        throw new PickleException("a tensor of size " + List.of(args[2]) + " at offset " + offset
+            + ": over 2 GiB, no ResNet weight is that large");
       }
       return new TensorRef(storage, offset, new Shape(size));
     }

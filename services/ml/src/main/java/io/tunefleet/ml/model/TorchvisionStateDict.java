@@ -111,8 +111,9 @@ public final class TorchvisionStateDict {
 
   /**
    * What keeps {@code shapes} from being the state_dict of {@code a}'s backbone: missing keys, keys of another
-   * shape, and keys a torchvision ResNet does not have ({@code num_batches_tracked} and the head {@code fc} are
-   * allowed; the head is replaced). Empty when they fit.
+   * shape, and keys a torchvision ResNet does not have ({@code num_batches_tracked} and anything under {@code fc.}
+   * are allowed; the head is replaced, but a linear {@code fc.weight} must take the backbone's features). Empty
+   * when they fit.
    */
   public static List<String> problems(Map<String, Shape> shapes, Architecture a) {
     Map<String, Shape> expected = backbone(a);
@@ -135,8 +136,8 @@ public final class TorchvisionStateDict {
       misShaped.add("fc.bias is " + shapes.get("fc.bias") + ", expected (" + fc.get(0) + ")");
     }
     for (String name : shapes.keySet()) {
-      if (!expected.containsKey(name) && !name.equals("fc.weight") && !name.equals("fc.bias")
-          && !name.endsWith(".num_batches_tracked")) {
+      // the head is replaced, whatever it was (a fine-tuned model's fc may be a Sequential)
+      if (!expected.containsKey(name) && !name.startsWith("fc.") && !name.endsWith(".num_batches_tracked")) {
         unexpected.add(name);
       }
     }
