@@ -28,10 +28,11 @@ import java.util.Map;
  * dtype, shape and byte range, then the raw little-endian data), checked against its own size before a byte of
  * data is trusted.
  *
- * <p>DJL 0.36 decodes safetensors too ({@code NDList.decode}), but it believes the header: a length that
- * claims more bytes than the file has becomes an array of that size or a bare {@code EOFException}, and a
- * byte range that disagrees with its dtype and shape reaches the engine. A base model is user input, so this
- * reader checks every entry first and says which one is wrong.
+ * <p>DJL 0.36 decodes safetensors too ({@code NDList.decode}; it reads what this project's scripts write), but it
+ * believes the header: a length that claims more bytes than the file has becomes an {@code ArithmeticException},
+ * an array of that size or a bare {@code EOFException}, and a truncated data section an {@code EOFException} that
+ * names no tensor. A base model is user input, so this reader checks every entry against the file first and says
+ * which one is wrong, and reads only the header when that is all acceptance needs.
  */
 public final class SafetensorsFile implements StateDictFile {
   /** The safetensors specification's limit on the header (it keeps a bad length from allocating gigabytes). */
