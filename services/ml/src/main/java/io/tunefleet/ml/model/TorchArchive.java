@@ -65,6 +65,16 @@ public final class TorchArchive implements StateDictFile {
       ZipEntry pkl = zip.stream().filter(e -> DATA_PKL.matcher(e.getName()).matches()).findFirst()
           .orElseThrow(() -> new IOException("the archive has no data.pkl: not a TorchScript export"));
       String prefix = pkl.getName().substring(0, pkl.getName().indexOf('/') + 1);
+      ZipEntry byteOrder = zip.getEntry(prefix + "byteorder");
+      if (byteOrder != null) {
+        // PyTorch 2.x records the byte order of the storages; older archives are always little-endian
+        try (InputStream in = zip.getInputStream(byteOrder)) {
+          String order = new String(in.readNBytes(16), java.nio.charset.StandardCharsets.US_ASCII).trim();
+          if (!order.equals("little")) {
+            throw new IOException("the archive's storages are " + order + "-endian; save it on a little-endian machine");
+          }
+        }
+      }
       Object root;
       StateUnpickler unpickler = new StateUnpickler();
       try (InputStream in = zip.getInputStream(pkl)) {
