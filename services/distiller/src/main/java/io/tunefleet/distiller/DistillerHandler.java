@@ -102,9 +102,7 @@ final class DistillerHandler implements RecordHandler, AutoCloseable {
     }
     String datasetSha = blobs.exists(JobPaths.datasetSha256(job))
         ? new String(blobs.read(JobPaths.datasetSha256(job)), StandardCharsets.UTF_8) : "";
-    String base = !request.getBaseModel().getCheckpoint().isEmpty() ? request.getBaseModel().getCheckpoint()
-        : !request.getBaseModel().getTorchscript().isEmpty() ? "TorchScript " + request.getBaseModel().getTorchscript()
-        : "random initialisation (" + ResNets.name(request.getBaseModel().getArchitecture()) + ")";
+    String base = io.tunefleet.ml.model.BaseModels.lineage(request.getBaseModel());
     done.setLineage(Lineage.newBuilder().setRequest(ev.getRequest()).setBaseModel(base).setDatasetSha256(datasetSha));
     try {
       done.setReport(JobReports.write(blobs, done.build()));

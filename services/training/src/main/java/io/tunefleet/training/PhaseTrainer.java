@@ -10,7 +10,7 @@ import io.tunefleet.common.service.ServiceContext;
 import io.tunefleet.ml.data.BatchCodec;
 import io.tunefleet.ml.data.ImageBatch;
 import io.tunefleet.ml.model.ModelFile;
-import io.tunefleet.ml.model.TorchScriptImport;
+import io.tunefleet.ml.model.BaseModels;
 import io.tunefleet.ml.recipe.PathPolicy;
 import io.tunefleet.ml.recipe.SessionConfigs;
 import io.tunefleet.ml.train.Classifier;
@@ -25,9 +25,6 @@ import io.tunefleet.proto.v1.Phase;
 import io.tunefleet.proto.v1.Progress;
 import io.tunefleet.proto.v1.TrainingRequest;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -208,26 +205,12 @@ public final class PhaseTrainer implements AutoCloseable {
         run.epoch = last.getEpoch() + 1;
         run.globalStep = last.getGlobalStep();
         LOG.info("{}: {} resumed from the checkpoint of epoch {} (step {})", job, phase, last.getEpoch(), last.getGlobalStep());
-      } else if (phase == Phase.TRAIN && !request.getBaseModel().getTorchscript().isEmpty()) {
-        List<io.tunefleet.ml.validation.FieldProblem> problems = new ArrayList<>();
-        Path base = paths.resolve("base_model.torchscript", request.getBaseModel().getTorchscript(), true, problems);
-        if (base == null) {
-          throw new IOException(problems.toString());
-        }
+      } else if (phase == Phase.TRAIN && BaseModels.source(request.getBaseModel()) != null) {
         try (NDManager tmp = NDManager.newBaseManager(device)) {
-          int n = session.initBackboneFrom(TorchScriptImport.weights(base, tmp), true);
-          LOG.info("{}: backbone initialised from TorchScript {} ({} tensors; BatchNorm statistics re-estimated in training)",
-              job, base, n);
-        }
-      } else if (phase == Phase.TRAIN && !request.getBaseModel().getCheckpoint().isEmpty()) {
-        List<io.tunefleet.ml.validation.FieldProblem> problems = new ArrayList<>();
-        Path base = paths.resolve("base_model.checkpoint", request.getBaseModel().getCheckpoint(), true, problems);
-        if (base == null) {
-          throw new IOException(problems.toString());
-        }
-        try (NDManager tmp = NDManager.newBaseManager(device)) {
-          int n = session.initBackboneFrom(ModelFile.decode(Files.readAllBytes(base), tmp).weights());
-          LOG.info("{}: backbone initialised from {} ({} tensors)", job, base, n);
+          BaseModels.Base base = BaseModels.load(request.getBaseModel(), paths, tmp);
+          int n = session.initBackboneFrom(base.weights());
+          LOG.info("{}: backbone initialised from {} {} ({} tensors, BatchNorm running statistics included)",
+              job, base.description().source().field(), base.description().file(), n);
         }
       }
     } catch (IOException | RuntimeException e) {

@@ -89,35 +89,12 @@ public final class RequestResolver {
     BaseModel base = raw.getBaseModel();
     Architecture requested = base.getArchitecture();
     Architecture teacher = null;
-    if (!base.getTorchscript().isEmpty() && !base.getCheckpoint().isEmpty()) {
-      problems.add(new FieldProblem("base_model", "set checkpoint or torchscript, not both"));
-    } else if (!base.getTorchscript().isEmpty()) {
-      Path file = paths.resolve("base_model.torchscript", base.getTorchscript(), true, problems);
-      if (file != null) {
-        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
-          Architecture backbone = io.tunefleet.ml.model.TorchScriptImport.architecture(
-              io.tunefleet.ml.model.TorchScriptImport.shapes(io.tunefleet.ml.model.TorchScriptImport.weights(file, m)));
-          teacher = backbone.toBuilder()
-              .setHead(requested.hasHead() ? requested.getHead() : HeadSpec.newBuilder().setKind(HeadSpec.Kind.LINEAR).build())
-              .setNumClasses(numClasses).build();
-        } catch (IOException | IllegalArgumentException e) {
-          problems.add(new FieldProblem("base_model.torchscript", "cannot import a torchvision ResNet from it: " + e.getMessage()));
-        }
-      }
-    }
-    if (!base.getCheckpoint().isEmpty()) {
-      Path file = paths.resolve("base_model.checkpoint", base.getCheckpoint(), true, problems);
-      if (file != null) {
-        try {
-          ModelManifest manifest = ModelFile.readManifest(file);
-          Architecture backbone = manifest.getArchitecture();
-          teacher = backbone.toBuilder()
-              .setHead(requested.hasHead() ? requested.getHead() : HeadSpec.newBuilder().setKind(HeadSpec.Kind.LINEAR).build())
-              .setNumClasses(numClasses).build();
-        } catch (IOException e) {
-          problems.add(new FieldProblem("base_model.checkpoint", "cannot read a fleet model from it: " + e.getMessage()));
-        }
-      }
+    // a checkpoint, TorchScript or safetensors base brings its own backbone; the head is the request's
+    io.tunefleet.ml.model.BaseModels.Description imported = io.tunefleet.ml.model.BaseModels.describe(base, paths, problems);
+    if (imported != null) {
+      teacher = imported.architecture().toBuilder()
+          .setHead(requested.hasHead() ? requested.getHead() : HeadSpec.newBuilder().setKind(HeadSpec.Kind.LINEAR).build())
+          .setNumClasses(numClasses).build();
     }
     if (teacher == null) {
       teacher = ResNets.resolve(requested.toBuilder().setNumClasses(numClasses).build());

@@ -26,17 +26,13 @@ public final class Classifier implements AutoCloseable {
   private final ResNet net;
   private final ParameterStore store;
 
-  private Classifier(Architecture architecture, int imageSize, Map<String, NDArray> weights, Device device,
-      boolean runningStatsOptional) {
+  private Classifier(Architecture architecture, int imageSize, Map<String, NDArray> weights, Device device) {
     GradMode.offOnThisThread();
     this.model = Model.newInstance("classifier", device);
     this.net = ResNets.build(architecture, model.getNDManager(), imageSize);
     model.setBlock(net);
     for (Map.Entry<String, Parameter> e : ParameterNames.of(net).entrySet()) {
       NDArray src = weights.get(e.getKey());
-      if (src == null && runningStatsOptional && ParameterNames.isRunningStat(e.getValue())) {
-        continue;
-      }
       if (src == null || !src.getShape().equals(e.getValue().getArray().getShape())) {
         throw new IllegalArgumentException("model file does not match " + ResNets.name(architecture) + " at " + e.getKey());
       }
@@ -50,16 +46,13 @@ public final class Classifier implements AutoCloseable {
   public static Classifier load(byte[] modelFile, int imageSize, Device device) throws java.io.IOException {
     try (NDManager tmp = NDManager.newBaseManager(device)) {
       ModelFile.Contents c = ModelFile.decode(modelFile, tmp);
-      return new Classifier(c.manifest().getArchitecture(), imageSize, c.weights(), device, false);
+      return new Classifier(c.manifest().getArchitecture(), imageSize, c.weights(), device);
     }
   }
 
-  /**
-   * A classifier from weights by torchvision name (e.g. a TorchScript import, whose BatchNorm running
-   * statistics are missing and keep their initial mean 0 / variance 1).
-   */
+  /** A classifier from weights by torchvision name (e.g. an imported base model), BatchNorm running statistics included. */
   public static Classifier of(Architecture architecture, int imageSize, Map<String, NDArray> weights, Device device) {
-    return new Classifier(architecture, imageSize, weights, device, true);
+    return new Classifier(architecture, imageSize, weights, device);
   }
 
   public ResNet net() {

@@ -152,7 +152,8 @@ public final class TrainingSession implements AutoCloseable {
 
   /**
    * As {@link #initBackboneFrom(Map)}; with {@code runningStatsOptional}, missing BatchNorm running
-   * statistics (TorchScript imports) keep their initial values and are re-estimated in training.
+   * statistics keep their initial values and are re-estimated in training (every base model loaded by
+   * {@link io.tunefleet.ml.model.BaseModels} has them).
    */
   public int initBackboneFrom(Map<String, NDArray> weights, boolean runningStatsOptional) {
     GradMode.offOnThisThread();
