@@ -393,12 +393,14 @@ public final class PhaseTrainer implements AutoCloseable {
     int imageSize = first.height();
     TrainingSession session;
     Classifier teacher = null;
+    // the teacher and the student see the same batches, so both take the request's normalisation
+    io.tunefleet.ml.data.Normalization normalization = io.tunefleet.ml.data.Normalization.fromId(request.getRecipe().getNormalization());
     if (phase == Phase.TRAIN) {
-      session = TrainingSession.create(request.getBaseModel().getArchitecture(), imageSize, SessionConfigs.teacher(request),
-          device, request.getRecipe().getSeed());
+      session = TrainingSession.create(request.getBaseModel().getArchitecture(), imageSize, normalization,
+          SessionConfigs.teacher(request), device, request.getRecipe().getSeed());
     } else {
-      session = TrainingSession.create(request.getDistillation().getStudent(), imageSize, SessionConfigs.student(request),
-          device, request.getRecipe().getSeed() + 1);
+      session = TrainingSession.create(request.getDistillation().getStudent(), imageSize, normalization,
+          SessionConfigs.student(request), device, request.getRecipe().getSeed() + 1);
       teacher = Classifier.load(blobs.get(ref.getTeacher()), imageSize, device);
     }
     Run run = new Run(job, partition, request, session, teacher);

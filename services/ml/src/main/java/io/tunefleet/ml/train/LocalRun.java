@@ -28,6 +28,7 @@ public final class LocalRun {
   public static Result teacher(TrainingRequest r, LabeledImages train, ImageBatch validation,
       java.util.Map<String, ai.djl.ndarray.NDArray> baseWeights, boolean baseIsTorchScript) throws IOException {
     try (TrainingSession s = TrainingSession.create(r.getBaseModel().getArchitecture(), train.height(),
+        io.tunefleet.ml.data.Normalization.fromId(r.getRecipe().getNormalization()),
         io.tunefleet.ml.recipe.SessionConfigs.teacher(r), Device.cpu(), r.getRecipe().getSeed())) {
       if (baseWeights != null) {
         s.initBackboneFrom(baseWeights, baseIsTorchScript);
@@ -40,7 +41,8 @@ public final class LocalRun {
   public static Result student(TrainingRequest r, LabeledImages train, ImageBatch validation, byte[] teacherModel)
       throws IOException {
     Architecture student = r.getDistillation().getStudent();
-    try (TrainingSession s = TrainingSession.create(student, train.height(), io.tunefleet.ml.recipe.SessionConfigs.student(r),
+    try (TrainingSession s = TrainingSession.create(student, train.height(),
+        io.tunefleet.ml.data.Normalization.fromId(r.getRecipe().getNormalization()), io.tunefleet.ml.recipe.SessionConfigs.student(r),
         Device.cpu(), r.getRecipe().getSeed() + 1); Classifier teacher = Classifier.load(teacherModel, train.height(), Device.cpu())) {
       return run(s, r, train, validation, r.getDistillation().getEpochs(), teacher, 1_000_003L);
     }
