@@ -68,7 +68,13 @@ public final class PhotoDecoder {
       ImageReader reader = reader(in, header.format(), name);
       StringBuilder warnings = new StringBuilder();
       // the JDK's JPEG reader answers a corrupt scan with a warning and grey pixels: a batch must never see them
-      reader.addIIOReadWarningListener((IIOReadWarningListener) (source, warning) -> warnings.append(warning).append("; "));
+      // (other warnings, such as a CMYK file without an ICC profile, still give a usable image)
+      reader.addIIOReadWarningListener((IIOReadWarningListener) (source, warning) -> {
+        String lower = warning.toLowerCase(Locale.ROOT);
+        if (lower.contains("corrupt") || lower.contains("premature") || lower.contains("truncat")) {
+          warnings.append(warning).append("; ");
+        }
+      });
       try {
         img = reader.read(0);
       } finally {
