@@ -105,8 +105,9 @@ public final class PhotoIndex {
     int labelCol = header.indexOf("label");
     int splitCol = header.indexOf("split");
     if (pathCol < 0 || labelCol < 0) {
+      String first = String.join(",", rows.get(0)).replaceAll("[^\\p{Print}]", "?");
       throw new InvalidSpecException(FIELD, manifest + ": the header row must name the columns path and label"
-          + " (and optionally split), was " + rows.get(0));
+          + " (and optionally split), was '" + (first.length() > 80 ? first.substring(0, 80) + "…" : first) + "'");
     }
     List<FieldProblem> problems = new ArrayList<>();
     List<String[]> data = new ArrayList<>();
