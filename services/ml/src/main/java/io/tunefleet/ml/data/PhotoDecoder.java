@@ -13,6 +13,7 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.event.IIOReadWarningListener;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Turns a JPEG or PNG file into the fleet's image form (8-bit RGB, HWC), as torchvision's
@@ -41,7 +42,7 @@ public final class PhotoDecoder {
   public static Header header(byte[] file, String name) throws UnreadableImageException {
     String format = format(file, name);
     int orientation = ExifOrientation.of(file, format);
-    try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(file))) {
+    try (ImageInputStream in = memoryStream(file)) {
       ImageReader reader = reader(in, format, name);
       try {
         int w = reader.getWidth(0);
@@ -64,7 +65,7 @@ public final class PhotoDecoder {
   public static ImageU8 decode(byte[] file, String name) throws UnreadableImageException {
     Header header = header(file, name);
     BufferedImage img;
-    try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(file))) {
+    try (ImageInputStream in = memoryStream(file)) {
       ImageReader reader = reader(in, header.format(), name);
       StringBuilder warnings = new StringBuilder();
       // the JDK's JPEG reader answers a corrupt scan with a warning and grey pixels: a batch must never see them
@@ -89,6 +90,11 @@ public final class PhotoDecoder {
       throw new UnreadableImageException(name + " is not a readable image: " + e.getMessage());
     }
     return ExifOrientation.apply(toRgb(img), header.orientation());
+  }
+
+  /** In memory: ImageIO's default stream cache would write each photo to a temporary file first. */
+  private static ImageInputStream memoryStream(byte[] file) {
+    return new MemoryCacheImageInputStream(new ByteArrayInputStream(file));
   }
 
   private static String format(byte[] file, String name) throws UnreadableImageException {

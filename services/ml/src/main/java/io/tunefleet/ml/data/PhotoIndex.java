@@ -137,7 +137,7 @@ public final class PhotoIndex {
     } else {
       classes = List.copyOf(new TreeSet<>(data.stream().map(d -> d[1]).toList()));
     }
-    String folder = parentOf(files, manifest);
+    String folder = parentOf(manifest);
     List<PhotoSamples.Entry> train = new ArrayList<>();
     List<PhotoSamples.Entry> val = new ArrayList<>();
     int[] taken = new int[classes.size()];
@@ -184,7 +184,7 @@ public final class PhotoIndex {
     return index.result(entries, classes, preset);
   }
 
-  private static String parentOf(DatasetFiles files, String manifest) {
+  private static String parentOf(String manifest) {
     java.nio.file.Path parent = java.nio.file.Path.of(manifest).getParent();
     return parent == null ? "." : parent.toString();
   }
