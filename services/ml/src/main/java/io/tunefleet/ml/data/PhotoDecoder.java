@@ -63,10 +63,11 @@ public final class PhotoDecoder {
 
   /** Decodes {@code file} (named {@code name} in errors) into 8-bit RGB, EXIF orientation applied. */
   public static ImageU8 decode(byte[] file, String name) throws UnreadableImageException {
-    Header header = header(file, name);
+    String format = format(file, name);
+    int orientation = ExifOrientation.of(file, format);
     BufferedImage img;
     try (ImageInputStream in = memoryStream(file)) {
-      ImageReader reader = reader(in, header.format(), name);
+      ImageReader reader = reader(in, format, name);
       StringBuilder warnings = new StringBuilder();
       // the JDK's JPEG reader answers a corrupt scan with a warning and grey pixels: a batch must never see them
       // (other warnings, such as a CMYK file without an ICC profile, still give a usable image)
@@ -77,6 +78,9 @@ public final class PhotoDecoder {
         }
       });
       try {
+        // one reader for the header checks and the pixels: the size is known before any buffer is allocated
+        checkSize(reader.getHeight(0), reader.getWidth(0), name);
+        checkComplete(file, format, name);
         img = reader.read(0);
       } finally {
         reader.dispose();
@@ -89,7 +93,7 @@ public final class PhotoDecoder {
     } catch (IOException | RuntimeException e) {
       throw new UnreadableImageException(name + " is not a readable image: " + e.getMessage());
     }
-    return ExifOrientation.apply(toRgb(img), header.orientation());
+    return ExifOrientation.apply(toRgb(img), orientation);
   }
 
   /** In memory: ImageIO's default stream cache would write each photo to a temporary file first. */
