@@ -29,6 +29,17 @@ public interface DatasetFiles {
   /** The file's bytes, as a stream; refused when the location lies outside what the store may serve. */
   InputStream open(String location) throws IOException;
 
+  /** The file's size in bytes. */
+  long size(String location) throws IOException;
+
+  /** Up to {@code length} bytes from {@code offset} (fewer at the end of the file): a ranged read, as object stores serve. */
+  default byte[] read(String location, long offset, int length) throws IOException {
+    try (InputStream in = open(location)) {
+      in.skipNBytes(offset);
+      return in.readNBytes(length);
+    }
+  }
+
   /** The whole file. */
   default byte[] read(String location) throws IOException {
     try (InputStream in = open(location)) {

@@ -4,6 +4,8 @@ import io.tunefleet.ml.recipe.PathPolicy;
 import io.tunefleet.ml.validation.FieldProblem;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.FileVisitOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,7 +57,28 @@ public final class LocalDatasetFiles implements DatasetFiles {
   }
 
   @Override
+  public long size(String location) throws IOException {
+    return Files.size(allowed(location));
+  }
+
+  @Override
+  public byte[] read(String location, long offset, int length) throws IOException {
+    try (FileChannel ch = FileChannel.open(allowed(location))) {
+      ByteBuffer buf = ByteBuffer.allocate((int) Math.max(0, Math.min(length, ch.size() - offset)));
+      while (buf.hasRemaining() && ch.read(buf, offset + buf.position()) >= 0) {
+        // reading the range
+      }
+      return buf.array();
+    }
+  }
+
+  @Override
   public InputStream open(String location) throws IOException {
+    return Files.newInputStream(allowed(location));
+  }
+
+  /** The real path of {@code location} once it is checked to lie inside the allowed roots. */
+  private Path allowed(String location) throws IOException {
     List<FieldProblem> problems = new ArrayList<>();
     Path p = roots.resolve("dataset", location, true, problems);
     if (p == null) {
@@ -63,6 +86,6 @@ public final class LocalDatasetFiles implements DatasetFiles {
       throw new IOException(location + (real.toString().equals(location) ? "" : " links to " + real) + ": "
           + problems.get(0).problem());
     }
-    return Files.newInputStream(p);
+    return p;
   }
 }

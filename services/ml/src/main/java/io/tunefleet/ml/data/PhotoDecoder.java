@@ -40,15 +40,27 @@ public final class PhotoDecoder {
    * or JPEG (it ends with its end marker) of at most {@link #MAX_PIXELS}; decodes no pixel.
    */
   public static Header header(byte[] file, String name) throws UnreadableImageException {
-    String format = format(file, name);
-    int orientation = ExifOrientation.of(file, format);
-    try (ImageInputStream in = memoryStream(file)) {
+    return header(file, file, file.length, name);
+  }
+
+  /**
+   * The header from the first bytes of a file ({@code head}) and its last ones ({@code tail}, for the end
+   * marker), without the rest: {@code null} when the header reaches past {@code head} (large metadata blocks
+   * before the image data) and the caller must read more.
+   */
+  public static Header header(byte[] head, byte[] tail, long size, String name) throws UnreadableImageException {
+    if (size == 0) {
+      throw new UnreadableImageException(name + " is not a readable image: the file is empty (0 bytes)");
+    }
+    String format = format(head, name);
+    int orientation = ExifOrientation.of(head, format);
+    try (ImageInputStream in = memoryStream(head)) {
       ImageReader reader = reader(in, format, name);
       try {
         int w = reader.getWidth(0);
         int h = reader.getHeight(0);
         checkSize(h, w, name);
-        checkComplete(file, format, name);
+        checkComplete(tail, format, name);
         return orientation >= 5 ? new Header(format, w, h, orientation) : new Header(format, h, w, orientation);
       } finally {
         reader.dispose();
@@ -56,6 +68,9 @@ public final class PhotoDecoder {
     } catch (UnreadableImageException e) {
       throw e;
     } catch (IOException | RuntimeException e) {
+      if (head.length < size) {
+        return null;
+      }
       throw new UnreadableImageException(name + " is not a readable image: its " + format + " header is damaged ("
           + e.getMessage() + ")");
     }

@@ -17,14 +17,19 @@ import java.util.TreeSet;
 
 /**
  * Builds the index of a photo dataset from an image folder (one sub-folder per class, or torchvision's
- * {@code train/} and {@code val/} each holding them) or a CSV manifest ({@code path,label[,split]}). Each file
- * is read once to check its header and end marker and to fingerprint it; no pixel is decoded. Files that
- * cannot be used fail the request, naming the first {@value #NAMED} and the count, or, with
+ * {@code train/} and {@code val/} each holding them) or a CSV manifest ({@code path,label[,split]}). Of each
+ * file only the start (its header, {@value #HEAD} bytes) and the end ({@value #TAIL} bytes, the end marker a
+ * cut-off copy lacks) are read, to check and fingerprint it; no pixel is decoded, so acceptance costs the same
+ * for a phone photo as for a 20 MB scan. Files that cannot be used fail the request, naming the first {@value #NAMED} and the count, or, with
  * {@code dataset.skipUnreadable}, are left out and counted.
  */
 public final class PhotoIndex {
   /** How many unreadable files a rejection names one by one. */
   static final int NAMED = 20;
+  /** Bytes read from the start of each photo at acceptance: its header (and EXIF orientation) lies there. */
+  static final int HEAD = 64 * 1024;
+  /** Bytes read from the end: the format's end marker, which a cut-off copy lacks. */
+  static final int TAIL = 1024;
   private static final String FIELD = "dataset.images";
 
   /** An indexed dataset: its samples, the user's own split when it has one, what was skipped, the fingerprint. */
@@ -235,16 +240,28 @@ public final class PhotoIndex {
     return !lower.startsWith(".") && (lower.endsWith(".png") || lower.endsWith(".jpg") || lower.endsWith(".jpeg"));
   }
 
-  /** The entry of one file after reading its header, or null when it is unreadable (recorded). */
+  /**
+   * The entry of one file from its first {@value #HEAD} bytes and last {@value #TAIL} (the whole file only when
+   * its metadata reaches further), or null when it is unreadable (recorded).
+   */
   private PhotoSamples.Entry entry(String location, int label, int sourceIndex) {
     try {
       if (!files.isFile(location)) {
         throw new UnreadableImageException(location + " does not exist");
       }
-      byte[] bytes = files.read(location);
+      long size = files.size(location);
+      byte[] head = files.read(location, 0, HEAD);
+      byte[] tail = size <= head.length ? head : files.read(location, size - TAIL, TAIL);
+      PhotoDecoder.Header h = PhotoDecoder.header(head, tail, size, location);
+      if (h == null) {
+        head = files.read(location);
+        h = PhotoDecoder.header(head, location);
+      }
+      // the photo's identity without reading it whole: name, size, and the bytes around its header and end marker
       digest.update(location.getBytes(StandardCharsets.UTF_8));
-      digest.update(bytes);
-      PhotoDecoder.Header h = PhotoDecoder.header(bytes, location);
+      digest.update(java.nio.ByteBuffer.allocate(8).putLong(size).array());
+      digest.update(head, 0, Math.min(head.length, HEAD));
+      digest.update(tail);
       return new PhotoSamples.Entry(location, label, sourceIndex, h.height(), h.width());
     } catch (IOException e) {
       unreadableCount++;

@@ -173,4 +173,33 @@ class PhotoIndexTest {
     assertTrue(assertThrows(InvalidSpecException.class, () -> load("csv", manifest, 2, false)).getMessage()
         .contains("the header row must name the columns path and label"));
   }
+
+  @Test
+  void acceptanceReadsHeadersAndEndsNotWholePhotos() throws Exception {
+    Path folder = root.resolve("large");
+    SyntheticPhotos.writeFolder(folder, List.of("a", "b"), 2, 40, 60, 8);
+    // a 1,200 x 1,000 noisy JPEG (several hundred KB): its header is in the first 64 KiB, its end marker in the last 1 KiB
+    byte[] big = SyntheticPhotos.photo(SyntheticPhotos.Kind.JPEG, 1000, 1200, 1, new SplittableRandom(2));
+    assertTrue(big.length > 4 * PhotoIndex.HEAD, "the test photo must be larger than what acceptance reads: " + big.length);
+    Files.write(folder.resolve("b/big.jpg"), big);
+    // the same photo behind 70 KB of metadata (an APP2 block of ICC-profile size): the header lies past 64 KiB
+    java.io.ByteArrayOutputStream padded = new java.io.ByteArrayOutputStream();
+    padded.write(big, 0, 2);
+    for (int block = 0; block < 2; block++) {
+      int len = 35_002;
+      padded.write(new byte[] {(byte) 0xFF, (byte) 0xE2, (byte) (len >> 8), (byte) len});
+      padded.write(new byte[len - 2]);
+    }
+    padded.write(big, 2, big.length - 2);
+    Files.write(folder.resolve("b/metadata-first.jpg"), padded.toByteArray());
+    PhotoSamples samples = (PhotoSamples) load("image_folder", folder, 2, false).samples();
+    for (String name : List.of("big.jpg", "metadata-first.jpg")) {
+      PhotoSamples.Entry e = samples.entries().stream().filter(x -> x.location().endsWith(name)).findFirst().orElseThrow();
+      assertEquals("1000x1200", e.height() + "x" + e.width(), name);
+    }
+    // cut beyond the first 64 KiB: the missing end marker is found from the file's last KiB
+    Files.write(folder.resolve("b/big.jpg"), Arrays.copyOf(big, big.length - 5000));
+    assertTrue(assertThrows(InvalidSpecException.class, () -> load("image_folder", folder, 2, false)).getMessage()
+        .contains("big.jpg is not a readable image: the JPEG is truncated"));
+  }
 }
