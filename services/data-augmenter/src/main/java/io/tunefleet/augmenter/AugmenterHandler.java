@@ -11,6 +11,7 @@ import io.tunefleet.common.kafka.RecordHandler;
 import io.tunefleet.common.service.ServiceContext;
 import io.tunefleet.ml.augment.Augmentation;
 import io.tunefleet.ml.augment.AugmentationPipeline;
+import io.tunefleet.ml.augment.InputPipeline;
 import io.tunefleet.ml.data.BatchCodec;
 import io.tunefleet.ml.data.CurriculumSchedule;
 import io.tunefleet.ml.data.DifficultyScores;
@@ -18,7 +19,7 @@ import io.tunefleet.ml.data.DatasetLoader;
 import io.tunefleet.ml.data.EpochBatches;
 import io.tunefleet.ml.data.EpochSampler;
 import io.tunefleet.ml.data.ImageBatch;
-import io.tunefleet.ml.data.LabeledImages;
+import io.tunefleet.ml.data.Samples;
 import io.tunefleet.ml.data.StratifiedSplit;
 import io.tunefleet.ml.recipe.PathPolicy;
 import io.tunefleet.ml.recipe.RequestResolver;
@@ -69,7 +70,7 @@ final class AugmenterHandler implements RecordHandler {
 
   /** What the augmenter keeps of an accepted job (rebuilt from the blob store after a restart). */
   private record Job(TrainingRequest request, BlobRef requestRef, BlobRef validationRef, BlobRef trainSplitRef,
-      LabeledImages train, int validationSize, Augmentation augmentation) {}
+      Samples train, int validationSize, Augmentation trainAugmentation, Augmentation distillAugmentation, String dataset) {}
 
   AugmenterHandler(ServiceContext ctx) {
     this.ctx = ctx;
@@ -115,7 +116,8 @@ final class AugmenterHandler implements RecordHandler {
     }
     if (blobs.exists(JobPaths.accepted(job))) {
       TrainingRequest accepted = TrainingRequest.parseFrom(blobs.read(JobPaths.request(job)));
-      if (!accepted.equals(request)) {
+      // the accepted request carries the image size chosen from the dataset; the replay may leave it out
+      if (!accepted.equals(RequestResolver.withImageSize(request, accepted.getRecipe().getImageSize()))) {
         // never disturb the running job; tell the sender why this request is ignored
         throw new IllegalArgumentException("job id " + job + " is already taken by a different request");
       }
@@ -125,6 +127,7 @@ final class AugmenterHandler implements RecordHandler {
     Job state;
     try {
       state = prepare(request, true);
+      request = state.request;
     } catch (InvalidSpecException e) {
       fail(job, e.problems());
       return;
@@ -139,41 +142,68 @@ final class AugmenterHandler implements RecordHandler {
           + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB): " + e.getMessage())));
       return;
     }
-    ctx.status(job, JobStatus.State.ACCEPTED, String.format("accepted: %d training and %d validation images, %d classes, "
-        + "%s; up to %d epochs", state.train.size(), state.validationSize, request.getNumClasses(),
-        io.tunefleet.ml.model.ResNets.name(request.getBaseModel().getArchitecture()), request.getRecipe().getEpochs()));
+    String accepted = String.format("accepted: %d training and %d validation images, %d classes, %s; up to %d epochs",
+        state.train.size(), state.validationSize, request.getNumClasses(),
+        io.tunefleet.ml.model.ResNets.name(request.getBaseModel().getArchitecture()), request.getRecipe().getEpochs())
+        + "; " + state.dataset;
+    ctx.status(job, JobStatus.State.ACCEPTED, accepted);
     for (int e = 0; e < Math.min(request.getRecipe().getLeadEpochs(), request.getRecipe().getEpochs()); e++) {
-      produceEpoch(state, Phase.TRAIN, e, null, null, 0);
+      if (!produceEpoch(state, Phase.TRAIN, e, null, null, 0)) {
+        return;
+      }
     }
-    blobs.put(JobPaths.accepted(job), "accepted\n".getBytes(StandardCharsets.UTF_8));
+    // the marker's text is the acceptance summary: the job report quotes it (input size, files skipped)
+    blobs.put(JobPaths.accepted(job), (accepted + "\n").getBytes(StandardCharsets.UTF_8));
   }
 
   /** Loads the dataset, splits it and writes the request and validation blobs (idempotent). */
   private Job prepare(TrainingRequest request, boolean writeBlobs) throws IOException {
     String job = request.getJobId();
     DatasetLoader.Loaded loaded = DatasetLoader.load(request.getDataset(), request.getNumClasses(), paths);
-    LabeledImages data = loaded.images();
-    StratifiedSplit split = StratifiedSplit.of(data.labels(), data.numClasses(),
-        request.getDataset().getValidationFraction(), request.getRecipe().getSeed());
-    Augmentation augmentation = AugmentationPipeline.fromSpec(request.getRecipe().getAugmentationsList());
+    request = RequestResolver.withImageSize(request, loaded.squareSize());
+    Samples data = loaded.samples();
+    // torchvision's split convention (train/ and val/, a split column) wins over the random split
+    StratifiedSplit split = loaded.presetSplit() != null ? loaded.presetSplit() : StratifiedSplit.of(data.labels(),
+        data.numClasses(), request.getDataset().getValidationFraction(), request.getRecipe().getSeed());
+    int imageSize = request.getRecipe().getImageSize();
+    InputPipeline pipeline = new InputPipeline(imageSize, InputPipeline.TrainCrop.fromId(request.getRecipe().getTrainCrop()),
+        loaded.squareSize() == imageSize);
+    Augmentation ops = AugmentationPipeline.fromSpec(request.getRecipe().getAugmentationsList());
     BlobRef requestRef;
     BlobRef validationRef;
-    if (writeBlobs) {
-      requestRef = blobs.put(JobPaths.request(job), request.toByteArray());
-      validationRef = blobs.put(JobPaths.validation(job), BatchCodec.encode(ImageBatch.of(data.subset(split.validation()))));
-      blobs.put(JobPaths.datasetSha256(job), loaded.sha256().getBytes(StandardCharsets.UTF_8));
-    } else {
-      requestRef = blobs.refOf(JobPaths.request(job));
-      validationRef = blobs.refOf(JobPaths.validation(job));
+    Samples train = data.subset(split.train());
+    try {
+      if (writeBlobs) {
+        requestRef = blobs.put(JobPaths.request(job), request.toByteArray());
+        validationRef = blobs.put(JobPaths.validation(job),
+            BatchCodec.encode(EpochBatches.unaugmented(data.subset(split.validation()), pipeline)));
+        blobs.put(JobPaths.datasetSha256(job), loaded.sha256().getBytes(StandardCharsets.UTF_8));
+      } else {
+        requestRef = blobs.refOf(JobPaths.request(job));
+        validationRef = blobs.refOf(JobPaths.validation(job));
+      }
+    } catch (java.io.UncheckedIOException e) {
+      throw new InvalidSpecException("dataset.images", e.getCause().getMessage());
     }
-    LabeledImages train = data.subset(split.train());
     BlobRef trainSplitRef = null;
     if (request.getRecipe().getCurriculum().getEnabled()) {
       // the evaluator scores difficulty on the unaugmented training split
-      trainSplitRef = writeBlobs ? blobs.put(JobPaths.trainSplit(job), BatchCodec.encode(ImageBatch.of(train)))
-          : blobs.refOf(JobPaths.trainSplit(job));
+      try {
+        trainSplitRef = writeBlobs ? blobs.put(JobPaths.trainSplit(job), BatchCodec.encode(EpochBatches.unaugmented(train, pipeline)))
+            : blobs.refOf(JobPaths.trainSplit(job));
+      } catch (java.io.UncheckedIOException e) {
+        throw new InvalidSpecException("dataset.images", e.getCause().getMessage());
+      }
     }
-    Job state = new Job(request, requestRef, validationRef, trainSplitRef, train, split.validation().length, augmentation);
+    String dataset = String.format("input %dx%d, %s normalisation%s", imageSize, imageSize,
+        request.getRecipe().getNormalization(), loaded.squareSize() == imageSize ? "" : ", " + pipeline.describe());
+    if (loaded.skipped() > 0) {
+      dataset += String.format("; %d unreadable file(s) skipped (%s%s)", loaded.skipped(),
+          String.join("; ", loaded.skippedFiles().subList(0, Math.min(3, loaded.skippedFiles().size()))),
+          loaded.skipped() > 3 ? "; …" : "");
+    }
+    Job state = new Job(request, requestRef, validationRef, trainSplitRef, train, split.validation().length,
+        pipeline.training(ops), pipeline.evaluationThen(ops), dataset);
     jobs.put(job, state);
     return state;
   }
@@ -225,8 +255,21 @@ final class AugmenterHandler implements RecordHandler {
    * curriculum (TRAIN phase), the epoch draws from the easiest part of the split by {@code difficulty}.
    * With plateau-driven unfreezing, the batches carry {@code unfreezeStage}, the evaluator's decision.
    */
-  private void produceEpoch(Job state, Phase phase, int epoch, BlobRef teacher, BlobRef difficulty, int unfreezeStage)
+  private boolean produceEpoch(Job state, Phase phase, int epoch, BlobRef teacher, BlobRef difficulty, int unfreezeStage)
       throws IOException {
+    try {
+      produceEpochBatches(state, phase, epoch, teacher, difficulty, unfreezeStage);
+      return true;
+    } catch (java.io.UncheckedIOException e) {
+      // a photo whose header was sound but whose pixels are not: the job stops, no batch with garbage is published
+      fail(state.request.getJobId(), List.of(new FieldProblem("dataset.images", e.getCause().getMessage()
+          + (state.request.getDataset().getSkipUnreadable() ? "" : "; remove the file and resubmit"))));
+      return false;
+    }
+  }
+
+  private void produceEpochBatches(Job state, Phase phase, int epoch, BlobRef teacher, BlobRef difficulty,
+      int unfreezeStage) throws IOException {
     TrainingRequest r = state.request;
     boolean stamp = phase == Phase.TRAIN && SessionConfigs.unfreeze(r).plateauDriven();
     String job = r.getJobId();
@@ -236,8 +279,9 @@ final class AugmenterHandler implements RecordHandler {
     long seed = SessionConfigs.dataSeed(r, phase);
     int[] pool = curriculumPool(state, phase, epoch, difficulty, seed);
     int[] poolLabels = new int[pool.length];
+    int[] trainLabels = state.train.labels();
     for (int i = 0; i < pool.length; i++) {
-      poolLabels[i] = state.train.labels()[pool[i]];
+      poolLabels[i] = trainLabels[pool[i]];
     }
     int[] order = EpochSampler.order(poolLabels, r.getNumClasses(), epoch, seed, r.getRecipe().getBalancedSampling());
     for (int i = 0; i < order.length; i++) {
@@ -248,7 +292,8 @@ final class AugmenterHandler implements RecordHandler {
     int epochs = phase == Phase.TRAIN ? r.getRecipe().getEpochs() : r.getDistillation().getEpochs();
     for (int s = 0; s < steps; s++) {
       Timer.Sample t = Timer.start();
-      ImageBatch batch = EpochBatches.build(state.train, order, s, batchSize, state.augmentation, seed, job, epoch);
+      ImageBatch batch = EpochBatches.build(state.train, order, s, batchSize,
+          phase == Phase.TRAIN ? state.trainAugmentation : state.distillAugmentation, seed, job, epoch);
       BlobRef ref = blobs.put(JobPaths.batch(job, phase, epoch, s), BatchCodec.encode(batch));
       t.stop(augmentTime);
       BatchRef.Builder b = BatchRef.newBuilder().setJobId(job).setPhase(phase).setEpoch(epoch).setIndexInEpoch(s)

@@ -36,6 +36,13 @@ final class JobReports {
     Set<String> notes = new LinkedHashSet<>();
     notes.add("Base model: " + done.getLineage().getBaseModel());
     notes.add("Dataset sha256: " + done.getLineage().getDatasetSha256());
+    if (blobs.exists(JobPaths.accepted(job))) {
+      // the data-augmenter's acceptance summary: split sizes, input size and normalisation, unreadable files skipped
+      String accepted = new String(blobs.read(JobPaths.accepted(job)), java.nio.charset.StandardCharsets.UTF_8).trim();
+      if (accepted.startsWith("accepted: ")) {
+        notes.add("Dataset " + accepted);
+      }
+    }
     for (Phase phase : new Phase[] {Phase.TRAIN, Phase.DISTILL}) {
       for (int e = 0; blobs.exists(JobPaths.checkpointEvent(job, phase, e)); e++) {
         Checkpoint c = Checkpoint.parseFrom(blobs.read(JobPaths.checkpointEvent(job, phase, e)));

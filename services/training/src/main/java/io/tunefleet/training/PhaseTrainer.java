@@ -9,6 +9,7 @@ import io.tunefleet.common.kafka.RecordContext;
 import io.tunefleet.common.service.ServiceContext;
 import io.tunefleet.ml.data.BatchCodec;
 import io.tunefleet.ml.data.ImageBatch;
+import io.tunefleet.ml.data.Normalization;
 import io.tunefleet.ml.model.ModelFile;
 import io.tunefleet.ml.model.BaseModels;
 import io.tunefleet.ml.recipe.PathPolicy;
@@ -188,12 +189,14 @@ public final class PhaseTrainer implements AutoCloseable {
     int imageSize = first.height();
     TrainingSession session;
     Classifier teacher = null;
+    // the teacher and the student see the same batches, so both take the request's normalisation
+    Normalization normalization = Normalization.fromId(request.getRecipe().getNormalization());
     if (phase == Phase.TRAIN) {
-      session = TrainingSession.create(request.getBaseModel().getArchitecture(), imageSize, SessionConfigs.teacher(request),
-          device, SessionConfigs.modelSeed(request, phase));
+      session = TrainingSession.create(request.getBaseModel().getArchitecture(), imageSize, normalization,
+          SessionConfigs.teacher(request), device, SessionConfigs.modelSeed(request, phase));
     } else {
-      session = TrainingSession.create(request.getDistillation().getStudent(), imageSize, SessionConfigs.student(request),
-          device, SessionConfigs.modelSeed(request, phase));
+      session = TrainingSession.create(request.getDistillation().getStudent(), imageSize, normalization,
+          SessionConfigs.student(request), device, SessionConfigs.modelSeed(request, phase));
       teacher = Classifier.load(blobs.get(ref.getTeacher()), imageSize, device);
     }
     JobRun run = new JobRun(job, partition, request, session, teacher);

@@ -14,14 +14,29 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.stream.Stream;
 
-/** Loads the dataset a (resolved) request names, and fingerprints its files for lineage. */
+/**
+ * Opens the dataset a (resolved) request names: an IDX file pair is read into memory; a photo dataset (image
+ * folder or CSV manifest) becomes an index whose images are decoded per batch. Fingerprints the files for lineage.
+ */
 public final class DatasetLoader {
   private DatasetLoader() {}
 
-  /** A loaded dataset and the sha256 over its files. */
-  public record Loaded(LabeledImages images, String sha256) {}
+  /**
+   * An opened dataset: its samples, the user's own train/val split when it has one (else null), the sha256 over
+   * its files, the unreadable files skipped (count and the first names), and the side of the square every image
+   * has (0 when sizes differ or are not square).
+   */
+  public record Loaded(Samples samples, StratifiedSplit presetSplit, String sha256, int skipped, List<String> skippedFiles,
+      int squareSize) {
+    /** The images in memory; only IDX datasets are held whole. */
+    public LabeledImages images() {
+      if (samples instanceof LabeledImages l) {
+        return l;
+      }
+      throw new IllegalStateException("a photo dataset is decoded per batch; use samples()");
+    }
+  }
 
   public static Loaded load(DatasetSpec spec, int numClasses, PathPolicy paths) throws IOException {
     List<FieldProblem> problems = new ArrayList<>();
@@ -30,18 +45,27 @@ public final class DatasetLoader {
     if (!problems.isEmpty()) {
       throw new InvalidSpecException(problems);
     }
-    LabeledImages data;
-    List<Path> files = new ArrayList<>();
+    Loaded loaded;
     if (spec.getFormat().equals("idx")) {
-      data = IdxReader.read(images, labels, spec.getClassesList(), spec.getClassNamesList(), spec.getMaxPerClass());
-      files.add(images);
-      files.add(labels);
+      LabeledImages data = IdxReader.read(images, labels, spec.getClassesList(), spec.getClassNamesList(), spec.getMaxPerClass());
+      int side = data.height() == data.width() ? data.height() : 0;
+      loaded = new Loaded(data, null, fingerprint(List.of(images, labels)), 0, List.of(), side);
     } else {
-      data = ImageFolderReader.read(images, spec.getMaxPerClass());
-      try (Stream<Path> s = Files.walk(images)) {
-        s.filter(Files::isRegularFile).sorted().forEach(files::add);
+      DatasetFiles files = new LocalDatasetFiles(paths);
+      PhotoIndex.Indexed indexed;
+      if (spec.getFormat().equals("csv")) {
+        indexed = PhotoIndex.csv(files, paths, images.toString(), numClasses, spec.getClassNamesList(), spec.getMaxPerClass(),
+            spec.getSkipUnreadable());
+      } else {
+        if (!Files.isDirectory(images)) {
+          throw new InvalidSpecException("dataset.images", images + " is not a folder");
+        }
+        indexed = PhotoIndex.imageFolder(files, images.toString(), spec.getMaxPerClass(), spec.getSkipUnreadable());
       }
+      loaded = new Loaded(indexed.samples(), indexed.presetSplit(), indexed.sha256(), indexed.skipped(),
+          indexed.skippedFiles(), indexed.samples().squareSize());
     }
+    Samples data = loaded.samples();
     if (data.numClasses() != numClasses) {
       throw new InvalidSpecException("num_classes",
           "is " + numClasses + " but the dataset has " + data.numClasses() + " classes " + data.classNames());
@@ -56,7 +80,7 @@ public final class DatasetLoader {
     if (!problems.isEmpty()) {
       throw new InvalidSpecException(problems);
     }
-    return new Loaded(data, fingerprint(files));
+    return loaded;
   }
 
   private static String fingerprint(List<Path> files) throws IOException {

@@ -3,13 +3,14 @@ package io.tunefleet.ml.data;
 import io.tunefleet.ml.augment.Augmentation;
 import io.tunefleet.ml.augment.AugmentationPipeline;
 import io.tunefleet.ml.augment.ImageU8;
+import io.tunefleet.ml.augment.InputPipeline;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * How an epoch's sample order becomes batches: consecutive slices of {@code batchSize}, the short
  * remainder folded into the last step (a batch of one image would break BatchNorm's batch statistics),
- * each image augmented with the random stream of its position in the epoch. One definition, used by the
+ * each image decoded when its batch is made and augmented with the random stream of its position in the epoch. One definition, used by the
  * augmenter and by the in-process runs (ablations, benchmarks), so both see the same batches.
  */
 public final class EpochBatches {
@@ -28,18 +29,34 @@ public final class EpochBatches {
   }
 
   /** Step {@code step} of an epoch whose samples are {@code order} (positions into {@code train}), augmented. */
-  public static ImageBatch build(LabeledImages train, int[] order, int step, int batchSize, Augmentation augmentation,
+  public static ImageBatch build(Samples train, int[] order, int step, int batchSize, Augmentation augmentation,
       long seed, String job, int epoch) {
     int[] r = range(step, order.length, batchSize);
     List<ImageU8> images = new ArrayList<>(r[1] - r[0]);
     int[] labels = new int[r[1] - r[0]];
     int[] index = new int[r[1] - r[0]];
+    int[] trainLabels = train.labels();
+    int[] trainIndex = train.sourceIndex();
     for (int i = r[0]; i < r[1]; i++) {
       int pos = order[i];
-      images.add(augmentation.apply(train.images().get(pos), AugmentationPipeline.rngFor(seed, job, epoch, i)));
-      labels[i - r[0]] = train.labels()[pos];
-      index[i - r[0]] = train.sourceIndex()[pos];
+      // a photo dataset decodes here, one batch at a time
+      images.add(augmentation.apply(train.image(pos), AugmentationPipeline.rngFor(seed, job, epoch, i)));
+      labels[i - r[0]] = trainLabels[pos];
+      index[i - r[0]] = trainIndex[pos];
     }
     return ImageBatch.of(images, labels, index);
+  }
+
+  /**
+   * Every sample in the evaluation view of {@code pipeline} (resize + centre crop; the identity for a dataset
+   * already at the input size), in order, decoded one at a time: the validation split, the curriculum's
+   * unaugmented training split.
+   */
+  public static ImageBatch unaugmented(Samples samples, InputPipeline pipeline) {
+    List<ImageU8> images = new ArrayList<>(samples.size());
+    for (int i = 0; i < samples.size(); i++) {
+      images.add(pipeline.evaluation(samples.image(i)));
+    }
+    return ImageBatch.of(images, samples.labels(), samples.sourceIndex());
   }
 }

@@ -7,7 +7,8 @@ import java.util.List;
  * A labelled image dataset in memory: images of one size (HWC, 3 channels), labels 0..k-1 and the
  * class names, plus each image's index in its source so that splits and batches stay traceable.
  */
-public record LabeledImages(List<ImageU8> images, int[] labels, int[] sourceIndex, List<String> classNames) {
+public record LabeledImages(List<ImageU8> images, int[] labels, int[] sourceIndex, List<String> classNames)
+    implements Samples {
   public LabeledImages {
     if (images.size() != labels.length || labels.length != sourceIndex.length) {
       throw new IllegalArgumentException("images, labels and indices differ in length");
@@ -16,10 +17,17 @@ public record LabeledImages(List<ImageU8> images, int[] labels, int[] sourceInde
     classNames = List.copyOf(classNames);
   }
 
+  @Override
+  public ImageU8 image(int position) {
+    return images.get(position);
+  }
+
+  @Override
   public int size() {
     return images.size();
   }
 
+  @Override
   public int numClasses() {
     return classNames.size();
   }
@@ -33,6 +41,7 @@ public record LabeledImages(List<ImageU8> images, int[] labels, int[] sourceInde
   }
 
   /** Images per class, indexed by label. */
+  @Override
   public int[] classCounts() {
     int[] counts = new int[numClasses()];
     for (int label : labels) {
@@ -41,6 +50,7 @@ public record LabeledImages(List<ImageU8> images, int[] labels, int[] sourceInde
     return counts;
   }
 
+  @Override
   public LabeledImages subset(int[] positions) {
     ImageU8[] imgs = new ImageU8[positions.length];
     int[] l = new int[positions.length];

@@ -1,6 +1,8 @@
 package io.tunefleet.ml.recipe;
 
 import io.tunefleet.ml.augment.AugmentationPipeline;
+import io.tunefleet.ml.augment.InputPipeline;
+import io.tunefleet.ml.data.Normalization;
 import io.tunefleet.ml.model.ModelFile;
 import io.tunefleet.ml.model.ResNets;
 import io.tunefleet.ml.validation.FieldProblem;
@@ -31,6 +33,10 @@ public final class RequestResolver {
   private static final Pattern JOB_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   /** Minimum parameter ratio teacher/student of the default student. */
   public static final double MIN_COMPRESSION = 4.0;
+  /** torchvision's ImageNet input size: the default for photos of mixed sizes. */
+  public static final int DEFAULT_IMAGE_SIZE = 224;
+  static final int MIN_IMAGE_SIZE = 8;
+  static final int MAX_IMAGE_SIZE = 2048;
 
   private RequestResolver() {}
 
@@ -51,10 +57,11 @@ public final class RequestResolver {
         paths.resolve("dataset.images", ds.getImages(), true, problems);
         paths.resolve("dataset.labels", ds.getLabels(), true, problems);
       }
-      case "image_folder" -> paths.resolve("dataset.images", ds.getImages(), true, problems);
+      case "image_folder", "csv" -> paths.resolve("dataset.images", ds.getImages(), true, problems);
       default -> problems.add(new FieldProblem("dataset.format",
-          "must be 'idx' or 'image_folder', was '" + ds.getFormat() + "'"));
+          "must be 'idx', 'image_folder' or 'csv', was '" + ds.getFormat() + "'"));
     }
+    d.setSkipUnreadable(ds.hasSkipUnreadable() && ds.getSkipUnreadable());
     Set<Integer> seen = new HashSet<>();
     for (int i = 0; i < ds.getClassesCount(); i++) {
       int c = ds.getClasses(i);
@@ -89,8 +96,10 @@ public final class RequestResolver {
     BaseModel base = raw.getBaseModel();
     Architecture requested = base.getArchitecture();
     Architecture teacher = null;
-    // a checkpoint, TorchScript or safetensors base brings its own backbone; the head is the request's
+    // a checkpoint, TorchScript or safetensors base brings its own backbone (the head is the request's) and the
+    // normalisation its inputs had: a fleet model records it, a torchvision import was trained on ImageNet
     io.tunefleet.ml.model.BaseModels.Description imported = io.tunefleet.ml.model.BaseModels.describe(base, paths, problems);
+    Normalization baseNormalization = imported != null ? imported.normalization() : Normalization.HALF;
     if (imported != null) {
       teacher = imported.architecture().toBuilder()
           .setHead(requested.hasHead() ? requested.getHead() : HeadSpec.newBuilder().setKind(HeadSpec.Kind.LINEAR).build())
@@ -197,6 +206,21 @@ public final class RequestResolver {
     rb.setCurriculum(cb);
     rb.setDiagnosticsEvery(intIn(problems, "recipe.diagnostics_every",
         rc.hasDiagnosticsEvery() ? rc.getDiagnosticsEvery() : 50, 0, 1_000_000));
+    if (rc.hasImageSize()) {
+      // unset stays unset here: the default depends on the dataset's images (withImageSize, at acceptance)
+      intIn(problems, "recipe.image_size", rc.getImageSize(), MIN_IMAGE_SIZE, MAX_IMAGE_SIZE);
+    }
+    try {
+      rb.setNormalization((rc.hasNormalization() ? Normalization.fromId(rc.getNormalization()) : baseNormalization).id());
+    } catch (IllegalArgumentException e) {
+      problems.add(new FieldProblem("recipe.normalization", "must be one of "
+          + java.util.Arrays.stream(Normalization.values()).map(Normalization::id).toList() + ", was '" + rc.getNormalization() + "'"));
+    }
+    try {
+      rb.setTrainCrop(InputPipeline.TrainCrop.fromId(rc.hasTrainCrop() ? rc.getTrainCrop() : "random_resized_crop").id());
+    } catch (IllegalArgumentException e) {
+      problems.add(new FieldProblem("recipe.train_crop", e.getMessage()));
+    }
     r.setRecipe(rb);
 
     Distillation ks = raw.getDistillation();
@@ -229,6 +253,19 @@ public final class RequestResolver {
       throw new InvalidSpecException(problems);
     }
     return r.build();
+  }
+
+  /**
+   * {@code request} with {@code recipe.image_size} filled in when the user left it out: the side of the square
+   * every image of the dataset has ({@code datasetSquareSize}; the input pipeline is then the identity), else
+   * {@value #DEFAULT_IMAGE_SIZE}.
+   */
+  public static TrainingRequest withImageSize(TrainingRequest request, int datasetSquareSize) {
+    if (request.getRecipe().hasImageSize()) {
+      return request;
+    }
+    int size = datasetSquareSize >= MIN_IMAGE_SIZE && datasetSquareSize <= MAX_IMAGE_SIZE ? datasetSquareSize : DEFAULT_IMAGE_SIZE;
+    return request.toBuilder().setRecipe(request.getRecipe().toBuilder().setImageSize(size)).build();
   }
 
   private static int intIn(List<FieldProblem> problems, String field, int v, int min, int max) {

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import io.tunefleet.ml.data.ImageBatch;
+import io.tunefleet.ml.data.Normalization;
 import io.tunefleet.ml.metrics.ConfusionMatrix;
 import io.tunefleet.ml.model.ModelFile;
 import io.tunefleet.ml.model.ParameterNames;
@@ -25,8 +26,11 @@ public final class Classifier implements AutoCloseable {
   private final Model model;
   private final ResNet net;
   private final ParameterStore store;
+  private final Normalization normalization;
 
-  private Classifier(Architecture architecture, int imageSize, Map<String, NDArray> weights, Device device) {
+  private Classifier(Architecture architecture, int imageSize, Normalization normalization, Map<String, NDArray> weights,
+      Device device) {
+    this.normalization = normalization;
     GradMode.offOnThisThread();
     this.model = Model.newInstance("classifier", device);
     this.net = ResNets.build(architecture, model.getNDManager(), imageSize);
@@ -42,17 +46,27 @@ public final class Classifier implements AutoCloseable {
     this.store = new ParameterStore(model.getNDManager(), false);
   }
 
-  /** Loads a fleet model or checkpoint file (its manifest names the architecture). */
+  /** Loads a fleet model or checkpoint file (its manifest names the architecture and the input normalisation). */
   public static Classifier load(byte[] modelFile, int imageSize, Device device) throws java.io.IOException {
     try (NDManager tmp = NDManager.newBaseManager(device)) {
       ModelFile.Contents c = ModelFile.decode(modelFile, tmp);
-      return new Classifier(c.manifest().getArchitecture(), imageSize, c.weights(), device);
+      return new Classifier(c.manifest().getArchitecture(), imageSize, Normalization.fromId(c.manifest().getNormalization()),
+          c.weights(), device);
     }
   }
 
-  /** A classifier from weights by torchvision name (e.g. an imported base model), BatchNorm running statistics included. */
-  public static Classifier of(Architecture architecture, int imageSize, Map<String, NDArray> weights, Device device) {
-    return new Classifier(architecture, imageSize, weights, device);
+  /** How this classifier turns pixels into inputs. */
+  public Normalization normalization() {
+    return normalization;
+  }
+
+  /**
+   * A classifier from weights by torchvision name (e.g. an imported base model), BatchNorm running statistics included,
+   * for inputs normalised with {@code normalization}.
+   */
+  public static Classifier of(Architecture architecture, int imageSize, Normalization normalization,
+      Map<String, NDArray> weights, Device device) {
+    return new Classifier(architecture, imageSize, normalization, weights, device);
   }
 
   public ResNet net() {
@@ -66,13 +80,13 @@ public final class Classifier implements AutoCloseable {
   /** Logits (N, K) for {@code batch}, attached to {@code scope}. */
   public NDArray logits(NDManager scope, ImageBatch batch) {
     GradMode.offOnThisThread();
-    return net.forward(store, new NDList(Tensors.images(scope, batch)), false).singletonOrThrow();
+    return net.forward(store, new NDList(Tensors.images(scope, batch, normalization)), false).singletonOrThrow();
   }
 
   /** Penultimate features (N, C) for {@code batch}, attached to {@code scope}. */
   public NDArray features(NDManager scope, ImageBatch batch) {
     GradMode.offOnThisThread();
-    return net.features(store, Tensors.images(scope, batch), false);
+    return net.features(store, Tensors.images(scope, batch, normalization), false);
   }
 
   /** Confusion matrix and mean cross-entropy over {@code data}, in chunks of {@code batchSize}. */

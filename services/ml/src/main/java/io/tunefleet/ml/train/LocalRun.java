@@ -31,6 +31,7 @@ public final class LocalRun {
   public static Result teacher(TrainingRequest r, LabeledImages train, ImageBatch validation,
       java.util.Map<String, ai.djl.ndarray.NDArray> baseWeights, boolean baseIsTorchScript) throws IOException {
     try (TrainingSession s = TrainingSession.create(r.getBaseModel().getArchitecture(), train.height(),
+        io.tunefleet.ml.data.Normalization.fromId(r.getRecipe().getNormalization()),
         SessionConfigs.teacher(r), Device.cpu(), SessionConfigs.modelSeed(r, Phase.TRAIN))) {
       if (baseWeights != null) {
         s.initBackboneFrom(baseWeights, baseIsTorchScript);
@@ -43,7 +44,8 @@ public final class LocalRun {
   public static Result student(TrainingRequest r, LabeledImages train, ImageBatch validation, byte[] teacherModel)
       throws IOException {
     Architecture student = r.getDistillation().getStudent();
-    try (TrainingSession s = TrainingSession.create(student, train.height(), SessionConfigs.student(r),
+    try (TrainingSession s = TrainingSession.create(student, train.height(),
+        io.tunefleet.ml.data.Normalization.fromId(r.getRecipe().getNormalization()), SessionConfigs.student(r),
         Device.cpu(), SessionConfigs.modelSeed(r, Phase.DISTILL)); Classifier teacher = Classifier.load(teacherModel, train.height(), Device.cpu())) {
       return run(s, r, train, validation, r.getDistillation().getEpochs(), teacher, Phase.DISTILL);
     }

@@ -14,6 +14,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import io.tunefleet.ml.data.ImageBatch;
+import io.tunefleet.ml.data.Normalization;
 import io.tunefleet.ml.model.Initialization;
 import io.tunefleet.ml.model.ModelFile;
 import io.tunefleet.ml.model.ParameterNames;
@@ -61,10 +62,13 @@ public final class TrainingSession implements AutoCloseable {
   private int epoch = -1;
   private int stage;
   private final int imageSize;
+  private final Normalization normalization;
 
-  private TrainingSession(Architecture architecture, int imageSize, Config config, Device device, long seed) {
+  private TrainingSession(Architecture architecture, int imageSize, Normalization normalization, Config config,
+      Device device, long seed) {
     this.config = config;
     this.imageSize = imageSize;
+    this.normalization = normalization;
     this.model = Model.newInstance("fleet", device);
     this.net = ResNets.build(architecture, model.getNDManager(), imageSize);
     GradMode.offOnThisThread();
@@ -96,7 +100,17 @@ public final class TrainingSession implements AutoCloseable {
 
   /** A fresh network, initialised (torchvision's scheme) from {@code seed}: the same seed, the same weights. */
   public static TrainingSession create(Architecture architecture, int imageSize, Config config, Device device, long seed) {
-    return new TrainingSession(architecture, imageSize, config, device, seed);
+    return create(architecture, imageSize, Normalization.HALF, config, device, seed);
+  }
+
+  /** A fresh network whose inputs are normalised with {@code normalization} (recorded in every file it saves). */
+  public static TrainingSession create(Architecture architecture, int imageSize, Normalization normalization, Config config,
+      Device device, long seed) {
+    return new TrainingSession(architecture, imageSize, normalization, config, device, seed);
+  }
+
+  public Normalization normalization() {
+    return normalization;
   }
 
   public ResNet net() {
@@ -274,7 +288,7 @@ public final class TrainingSession implements AutoCloseable {
     long start = System.nanoTime();
     GradMode.offOnThisThread();
     try (NDManager scope = manager().newSubManager()) {
-      NDArray x = Tensors.images(scope, batch);
+      NDArray x = Tensors.images(scope, batch, normalization);
       NDArray y = Tensors.labels(scope, batch);
       NDList labels = extraLabels == null ? new NDList(y) : new NDList(y, extraLabels.apply(scope));
       zeroGradients();
@@ -388,7 +402,7 @@ public final class TrainingSession implements AutoCloseable {
       }
     }
     return ModelFile.encode(manifest.toBuilder().setArchitecture(net.architecture()).setInputHeight(imageSize)
-        .setInputWidth(imageSize).setMomentumLrScale(momentum.isEmpty() ? 0 : optimizer.scale()).build(), weights, momentum);
+        .setInputWidth(imageSize).setNormalization(normalization.id()).setMomentumLrScale(momentum.isEmpty() ? 0 : optimizer.scale()).build(), weights, momentum);
   }
 
   public long parameterCount() {

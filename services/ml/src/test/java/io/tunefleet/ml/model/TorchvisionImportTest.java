@@ -108,7 +108,7 @@ class TorchvisionImportTest {
         // the statistics came along: the export's are far from BatchNorm's initial 0 / 1
         float[] mean = base.weights().get("bn1.running_mean").toFloatArray();
         assertTrue(Math.abs(mean[0]) > 1e-3, route + ": bn1.running_mean[0] = " + mean[0]);
-        try (Classifier c = Classifier.of(ResNets.resolve(a), 64, base.weights(), Device.cpu());
+        try (Classifier c = Classifier.of(ResNets.resolve(a), 64, Normalization.IMAGENET, base.weights(), Device.cpu());
             NDManager scope = NDManager.newBaseManager()) {
           float[] logits = c.net().forward(new ParameterStore(scope, false), new NDList(input.duplicate()), false)
               .singletonOrThrow().toFloatArray();
@@ -127,7 +127,7 @@ class TorchvisionImportTest {
           Map<String, NDArray> initial = new java.util.HashMap<>(base.weights());
           initial.replaceAll((name, t) -> name.endsWith(".running_mean") ? t.zerosLike()
               : name.endsWith(".running_var") ? t.onesLike() : t);
-          try (Classifier c = Classifier.of(ResNets.resolve(a), 64, initial, Device.cpu());
+          try (Classifier c = Classifier.of(ResNets.resolve(a), 64, Normalization.IMAGENET, initial, Device.cpu());
               NDManager scope = NDManager.newBaseManager()) {
             float[] logits = c.net().forward(new ParameterStore(scope, false), new NDList(input.duplicate()), false)
                 .singletonOrThrow().toFloatArray();

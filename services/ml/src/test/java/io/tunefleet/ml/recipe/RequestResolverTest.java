@@ -112,4 +112,54 @@ class RequestResolverTest {
         () -> RequestResolver.resolve(bad, new PathPolicy(List.of(root))));
     assertEquals("job_id", e.problems().get(0).field());
   }
+
+  @Test
+  void imageSizeNormalizationAndTrainCropAreCheckedByName() throws Exception {
+    for (int size : new int[] {0, 10_000}) {
+      TrainingRequest bad = good().toBuilder().setRecipe(Recipe.newBuilder().setImageSize(size).setNormalization("zscore")
+          .setTrainCrop("squash")).build();
+      InvalidSpecException e = assertThrows(InvalidSpecException.class,
+          () -> RequestResolver.resolve(bad, new PathPolicy(List.of(root))));
+      assertTrue(e.getMessage().contains("recipe.image_size: must be in 8..2048, was " + size), e.getMessage());
+      assertTrue(e.getMessage().contains("recipe.normalization: must be one of [imagenet, half], was 'zscore'"), e.getMessage());
+      assertTrue(e.getMessage().contains("recipe.train_crop: must be one of [random_resized_crop, center_crop], was 'squash'"),
+          e.getMessage());
+    }
+  }
+
+  @Test
+  void normalizationDefaultsToWhatTheBaseModelWasTrainedWith() throws Exception {
+    PathPolicy paths = new PathPolicy(List.of(root));
+    Recipe plain = RequestResolver.resolve(good(), paths).getRecipe();
+    assertEquals("half", plain.getNormalization(), "random initialisation keeps the fleet's [-1, 1]");
+    assertEquals("random_resized_crop", plain.getTrainCrop());
+    assertTrue(!plain.hasImageSize(), "the image size is chosen from the dataset at acceptance");
+    assertEquals("imagenet", RequestResolver.resolve(good().toBuilder().setRecipe(Recipe.newBuilder().setNormalization("IMAGENET"))
+        .build(), paths).getRecipe().getNormalization());
+
+    // a fleet model trained with ImageNet statistics records them; a job starting from it inherits them
+    Architecture arch = io.tunefleet.ml.model.ResNets.resolve(Architecture.newBuilder().setFamily("resnet").addAllBlocks(List.of(1, 1, 1, 1))
+        .setBaseWidth(16).setStem("small").setNumClasses(3).build());
+    try (io.tunefleet.ml.train.TrainingSession s = io.tunefleet.ml.train.TrainingSession.create(arch, 16,
+        io.tunefleet.ml.data.Normalization.IMAGENET, new io.tunefleet.ml.train.TrainingSession.Config(0.1f, 0.1f, 0.9f, 0f,
+            new io.tunefleet.ml.train.LabelSmoothingLoss(0f), io.tunefleet.ml.train.UnfreezeSchedule.everythingTrainable(), 1),
+        ai.djl.Device.cpu(), 0)) {
+      Files.write(root.resolve("base.model"), s.save(io.tunefleet.proto.v1.ModelManifest.getDefaultInstance(), false));
+    }
+    io.tunefleet.proto.v1.ModelManifest m = io.tunefleet.ml.model.ModelFile.readManifest(root.resolve("base.model"));
+    assertEquals("imagenet", m.getNormalization());
+    assertEquals(16, m.getInputHeight());
+    TrainingRequest chained = good().toBuilder().setBaseModel(BaseModel.newBuilder().setCheckpoint(root.resolve("base.model").toString()))
+        .build();
+    assertEquals("imagenet", RequestResolver.resolve(chained, paths).getRecipe().getNormalization());
+  }
+
+  @Test
+  void imageSizeDefaultsToTheDatasetsSquareElse224() throws Exception {
+    TrainingRequest r = RequestResolver.resolve(good(), new PathPolicy(List.of(root)));
+    assertEquals(28, RequestResolver.withImageSize(r, 28).getRecipe().getImageSize());
+    assertEquals(224, RequestResolver.withImageSize(r, 0).getRecipe().getImageSize());
+    TrainingRequest chosen = r.toBuilder().setRecipe(r.getRecipe().toBuilder().setImageSize(64)).build();
+    assertEquals(64, RequestResolver.withImageSize(chosen, 28).getRecipe().getImageSize());
+  }
 }
