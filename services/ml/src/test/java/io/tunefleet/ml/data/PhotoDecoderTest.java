@@ -103,6 +103,20 @@ class PhotoDecoderTest {
         bomb.getMessage());
   }
 
+  @Test
+  void aJpegWhoseScanIsCorruptPassesTheHeaderCheckButNeverDecodesToGarbage() throws Exception {
+    byte[] jpeg = jpeg();
+    // overwrite the middle of the entropy-coded data with an out-of-place marker and zeros
+    byte[] corrupt = jpeg.clone();
+    int mid = jpeg.length * 2 / 3;
+    corrupt[mid] = (byte) 0xFF;
+    corrupt[mid + 1] = (byte) 0xD3;
+    java.util.Arrays.fill(corrupt, mid + 2, mid + 200, (byte) 0);
+    assertEquals(48, PhotoDecoder.header(corrupt, "scan.jpg").height(), "header and end marker are intact");
+    UnreadableImageException e = assertThrows(UnreadableImageException.class, () -> PhotoDecoder.decode(corrupt, "scan.jpg"));
+    assertTrue(e.getMessage().startsWith("scan.jpg is not a readable image: "), e.getMessage());
+  }
+
   /** A decompression bomb's whole file: a valid PNG signature, an IHDR declaring w x h RGB, an empty IDAT, IEND. */
   static byte[] pngHeader(int w, int h) throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
