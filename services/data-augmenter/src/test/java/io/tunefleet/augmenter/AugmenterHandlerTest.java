@@ -104,8 +104,9 @@ class AugmenterHandlerTest {
     assertEquals(LEAD * STEPS, refs.size());
     BlobStore blobs = driver.blobs();
     TrainingRequest stored = TrainingRequest.parseFrom(blobs.get(refs.get(0).getRequest()));
-    assertEquals(RequestResolver.resolve(request("acc", true), new PathPolicy(driver.context().config().dataRoots())),
-        stored, "the resolved request is what the job runs on");
+    TrainingRequest resolved = RequestResolver.resolve(request("acc", true), new PathPolicy(driver.context().config().dataRoots()));
+    assertEquals(RequestResolver.withImageSize(resolved, 28), stored,
+        "the resolved request, with the image size its dataset gave it, is what the job runs on");
     for (int e = 0; e < LEAD; e++) {
       int samples = 0;
       for (int s = 0; s < STEPS; s++) {
@@ -134,7 +135,7 @@ class AugmenterHandlerTest {
   void anInvalidRequestIsFailedNamingEveryBadFieldAtOnce() throws Exception {
     TrainingRequest good = request("bad", true);
     TrainingRequest bad = good.toBuilder()
-        .setDataset(good.getDataset().toBuilder().setFormat("csv"))
+        .setDataset(good.getDataset().toBuilder().setFormat("tfrecord"))
         .setRecipe(good.getRecipe().toBuilder().setLrHead(-0.1).setBatchSize(1))
         .setNumClasses(1).build();
 
