@@ -207,6 +207,21 @@ class OnnxExportTest {
   }
 
   @Test
+  void onnxRuntimeGivesAResnet50WithBottlenecksAndStridedShortcutsTheFleetsLogits() throws Exception {
+    Architecture r50 = io.tunefleet.ml.model.ResNets.resolve(Architecture.newBuilder().setFamily("resnet50")
+        .setNumClasses(CLASSES.size()).build());
+    byte[] modelFile;
+    try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
+      io.tunefleet.ml.model.ResNet net = io.tunefleet.ml.model.ResNets.build(r50, m, 28);
+      Map<String, NDArray> weights = TorchvisionSafetensorsTest.randomWeights(net, 3);
+      modelFile = ModelFile.encode(io.tunefleet.proto.v1.ModelManifest.newBuilder().setArchitecture(r50)
+          .setInputHeight(28).setInputWidth(28).build(), weights, Map.of());
+    }
+    // random weights: the accuracy is chance, but it must be the same chance
+    matchesTheFleet(modelFile, "resnet50-random", 0);
+  }
+
+  @Test
   void theGraphHasADynamicBatchTorchvisionNamesAndOpset13() throws Exception {
     OnnxProto.ModelProto model = OnnxProto.ModelProto.parseFrom(export(teacher, "teacher").onnx());
     assertEquals(OnnxExport.OPSET, model.getOpsetImport(0).getVersion());
