@@ -129,7 +129,9 @@ class ModelConsumerIT {
       in.readInt(); // magic
       byte[] labels = in.readNBytes(in.readInt());
       for (int i = 0; i < labels.length && index < 0; i++) {
-        index = labels[i] == sourceLabel ? i : -1;
+        if (labels[i] == sourceLabel) {
+          index = i;
+        }
       }
     }
     BufferedImage gray = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);

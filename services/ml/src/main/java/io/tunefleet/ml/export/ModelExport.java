@@ -1,6 +1,7 @@
 package io.tunefleet.ml.export;
 
 import ai.djl.ndarray.NDArray;
+import com.google.gson.Gson;
 import io.tunefleet.ml.data.Normalization;
 import io.tunefleet.ml.model.ModelFile;
 import io.tunefleet.ml.model.ResNets;
@@ -60,7 +61,7 @@ public final class ModelExport {
     Map<String, NDArray> weights = model.weights();
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put("architecture", ResNets.name(a));
-    meta.put("class_names", new com.google.gson.Gson().toJson(names));
+    meta.put("class_names", new Gson().toJson(names));
     Normalization norm = Normalization.fromId(m.getNormalization());
     meta.put("normalization", norm.id());
     meta.put("card", CARD);

@@ -15,6 +15,8 @@ import io.tunefleet.ml.data.ImageBatch;
 import io.tunefleet.ml.data.IdxReader;
 import io.tunefleet.ml.data.LabeledImages;
 import io.tunefleet.ml.model.ModelFile;
+import io.tunefleet.ml.model.ResNet;
+import io.tunefleet.ml.model.ResNets;
 import io.tunefleet.ml.recipe.PathPolicy;
 import io.tunefleet.ml.recipe.RequestResolver;
 import io.tunefleet.ml.train.Classifier;
@@ -28,6 +30,7 @@ import io.tunefleet.proto.v1.Distillation;
 import io.tunefleet.proto.v1.HeadSpec;
 import io.tunefleet.proto.v1.Lineage;
 import io.tunefleet.proto.v1.Metrics;
+import io.tunefleet.proto.v1.ModelManifest;
 import io.tunefleet.proto.v1.Recipe;
 import io.tunefleet.proto.v1.TrainingRequest;
 import java.nio.FloatBuffer;
@@ -208,13 +211,13 @@ class OnnxExportTest {
 
   @Test
   void onnxRuntimeGivesAResnet50WithBottlenecksAndStridedShortcutsTheFleetsLogits() throws Exception {
-    Architecture r50 = io.tunefleet.ml.model.ResNets.resolve(Architecture.newBuilder().setFamily("resnet50")
+    Architecture r50 = ResNets.resolve(Architecture.newBuilder().setFamily("resnet50")
         .setNumClasses(CLASSES.size()).build());
     byte[] modelFile;
     try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
-      io.tunefleet.ml.model.ResNet net = io.tunefleet.ml.model.ResNets.build(r50, m, 28);
+      ResNet net = ResNets.build(r50, m, 28);
       Map<String, NDArray> weights = TorchvisionSafetensorsTest.randomWeights(net, 3);
-      modelFile = ModelFile.encode(io.tunefleet.proto.v1.ModelManifest.newBuilder().setArchitecture(r50)
+      modelFile = ModelFile.encode(ModelManifest.newBuilder().setArchitecture(r50)
           .setInputHeight(28).setInputWidth(28).build(), weights, Map.of());
     }
     // random weights: the accuracy is chance, but it must be the same chance

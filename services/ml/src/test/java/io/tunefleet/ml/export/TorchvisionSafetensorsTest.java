@@ -27,6 +27,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,7 +73,7 @@ class TorchvisionSafetensorsTest {
   }
 
   static String python(String... args) throws Exception {
-    List<String> command = new java.util.ArrayList<>(List.of("/usr/bin/python3", script().toString()));
+    List<String> command = new ArrayList<>(List.of("/usr/bin/python3", script().toString()));
     command.addAll(List.of(args));
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes());
