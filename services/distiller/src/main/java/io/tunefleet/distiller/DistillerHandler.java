@@ -9,23 +9,29 @@ import io.tunefleet.common.blob.JobPaths;
 import io.tunefleet.common.kafka.RecordContext;
 import io.tunefleet.common.kafka.RecordHandler;
 import io.tunefleet.common.service.ServiceContext;
+import io.tunefleet.ml.export.ModelCard;
+import io.tunefleet.ml.export.ModelExport;
 import io.tunefleet.ml.model.ModelFile;
 import io.tunefleet.ml.model.ResNets;
 import io.tunefleet.proto.v1.Architecture;
+import io.tunefleet.proto.v1.Artifact;
 import io.tunefleet.proto.v1.BatchRef;
 import io.tunefleet.proto.v1.BlobRef;
+import io.tunefleet.proto.v1.ClassMetrics;
 import io.tunefleet.proto.v1.Evaluation;
 import io.tunefleet.proto.v1.FinishedModel;
 import io.tunefleet.proto.v1.JobStatus;
 import io.tunefleet.proto.v1.Lineage;
 import io.tunefleet.proto.v1.Metrics;
 import io.tunefleet.proto.v1.ModelFinished;
+import io.tunefleet.proto.v1.ModelManifest;
 import io.tunefleet.proto.v1.Phase;
 import io.tunefleet.proto.v1.TrainingRequest;
 import io.tunefleet.training.PhaseTrainer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -34,7 +40,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Trains students (through a DISTILL {@link PhaseTrainer}) and, on the final verdict of a job's last
- * phase, exports the best teacher and student as model files and publishes {@link ModelFinished}.
+ * phase, exports the best teacher and student (the fleet's file, ONNX, safetensors, model card) and publishes
+ * {@link ModelFinished}.
  * Publishing is idempotent: the event is stored before it is sent, and a replay resends the stored one.
  */
 final class DistillerHandler implements RecordHandler, AutoCloseable {
@@ -87,23 +94,21 @@ final class DistillerHandler implements RecordHandler, AutoCloseable {
   private void finish(Evaluation ev, TrainingRequest request) throws IOException {
     String job = ev.getJobId();
     boolean withStudent = ev.getPhase() == Phase.DISTILL;
+    Lineage lineage = lineage(ev, request);
     FinishedModel teacher = withStudent
-        ? export(job, "teacher", ev.getTeacher(), ev.getTeacherArchitecture(), ev.getTeacherParameterCount(), ev.getTeacherMetrics(), ev.getTeacherEpoch())
-        : export(job, "teacher", ev.getBestCheckpoint(), ev.getArchitecture(), ev.getParameterCount(), ev.getBestMetrics(), ev.getBestEpoch());
+        ? export(job, "teacher", ev.getTeacher(), ev.getTeacherArchitecture(), ev.getTeacherParameterCount(), ev.getTeacherMetrics(), ev.getTeacherEpoch(), lineage)
+        : export(job, "teacher", ev.getBestCheckpoint(), ev.getArchitecture(), ev.getParameterCount(), ev.getBestMetrics(), ev.getBestEpoch(), lineage);
     ModelFinished.Builder done = ModelFinished.newBuilder().setJobId(job).setTeacher(teacher)
         .setFinishedAtMs(System.currentTimeMillis());
     if (withStudent) {
       FinishedModel student = export(job, "student", ev.getBestCheckpoint(), ev.getArchitecture(), ev.getParameterCount(),
-          ev.getBestMetrics(), ev.getBestEpoch());
+          ev.getBestMetrics(), ev.getBestEpoch(), lineage);
       done.setStudent(student)
           .setCompressionRatio((double) teacher.getParameterCount() / student.getParameterCount())
           .setAccuracyRetention(teacher.getAccuracy() == 0 ? 0 : student.getAccuracy() / teacher.getAccuracy());
       compression.record(done.getCompressionRatio());
     }
-    String datasetSha = blobs.exists(JobPaths.datasetSha256(job))
-        ? new String(blobs.read(JobPaths.datasetSha256(job)), StandardCharsets.UTF_8) : "";
-    String base = io.tunefleet.ml.model.BaseModels.lineage(request.getBaseModel());
-    done.setLineage(Lineage.newBuilder().setRequest(ev.getRequest()).setBaseModel(base).setDatasetSha256(datasetSha));
+    done.setLineage(lineage);
     try {
       done.setReport(JobReports.write(blobs, done.build()));
     } catch (IOException | RuntimeException e) {
@@ -124,19 +129,65 @@ final class DistillerHandler implements RecordHandler, AutoCloseable {
     LOG.info("{}: finished model published", job);
   }
 
-  /** Copies a checkpoint's weights (no optimizer state) into the job's models folder. */
+  private Lineage lineage(Evaluation ev, TrainingRequest request) throws IOException {
+    String job = ev.getJobId();
+    String datasetSha = blobs.exists(JobPaths.datasetSha256(job))
+        ? new String(blobs.read(JobPaths.datasetSha256(job)), StandardCharsets.UTF_8) : "";
+    String base = io.tunefleet.ml.model.BaseModels.lineage(request.getBaseModel());
+    return Lineage.newBuilder().setRequest(ev.getRequest()).setBaseModel(base).setDatasetSha256(datasetSha).build();
+  }
+
+  /**
+   * Copies a checkpoint's weights (no optimizer state) into the job's models folder as the fleet's file, and
+   * beside it, for serving, model.onnx, model.safetensors and the card model.json (see {@link ModelExport}).
+   */
   private FinishedModel export(String job, String name, BlobRef checkpoint, Architecture architecture, long params,
-      Metrics metrics, int epoch) throws IOException {
-    byte[] model;
+      Metrics metrics, int epoch, Lineage lineage) throws IOException {
+    FinishedModel.Builder finished = FinishedModel.newBuilder().setArchitectureName(ResNets.name(architecture))
+        .setArchitecture(architecture).setParameterCount(params).setAccuracy(metrics.getAccuracy())
+        .setMacroF1(metrics.getMacroF1()).setEpoch(epoch).setMetrics(metrics);
     try (NDManager tmp = NDManager.newBaseManager()) {
       ModelFile.Contents c = ModelFile.decode(blobs.get(checkpoint), tmp);
-      model = ModelFile.encode(c.manifest().toBuilder().setNote("fleet " + name + " of job " + job).build(), c.weights(),
-          Map.<String, NDArray>of());
+      ModelManifest manifest = c.manifest().toBuilder().setNote("fleet " + name + " of job " + job).build();
+      BlobRef tfm = blobs.put(JobPaths.model(job, name),
+          ModelFile.encode(manifest, c.weights(), Map.<String, NDArray>of()));
+      finished.setModel(tfm);
+      try {
+        ModelExport.Artifacts files = ModelExport.export(new ModelFile.Contents(manifest, c.weights(), Map.of()),
+            new ModelExport.Context(name, classNames(metrics, architecture.getNumClasses()), metrics, lineage, params),
+            Map.of("tfm", new ModelCard.FileEntry("../" + name + ".model", tfm.getSizeBytes(), tfm.getSha256())));
+        finished.addArtifacts(artifact("onnx", blobs.put(JobPaths.modelArtifact(job, name, ModelExport.ONNX), files.onnx())));
+        finished.addArtifacts(artifact("safetensors",
+            blobs.put(JobPaths.modelArtifact(job, name, ModelExport.SAFETENSORS), files.safetensors())));
+        finished.addArtifacts(artifact("card", blobs.put(JobPaths.modelArtifact(job, name, ModelExport.CARD), files.card())));
+        LOG.info("{}: {} exported as ONNX ({} bytes) and safetensors ({} bytes) in {} ms", job, name, files.onnx().length,
+            files.safetensors().length, files.exportNanos() / 1_000_000);
+      } catch (IllegalArgumentException e) {
+        // a model the serving formats cannot describe (e.g. a file without its input size) is still the job's result
+        LOG.warn("{}: {} not exported for serving: {}", job, name, e.getMessage());
+        ctx.status(job, JobStatus.State.WARNING, name + " has no ONNX, safetensors or model card: " + e.getMessage());
+      }
+      finished.addArtifacts(artifact("tfm", tfm));
     }
-    BlobRef ref = blobs.put(JobPaths.model(job, name), model);
-    return FinishedModel.newBuilder().setModel(ref).setArchitectureName(ResNets.name(architecture)).setArchitecture(architecture)
-        .setParameterCount(params).setAccuracy(metrics.getAccuracy()).setMacroF1(metrics.getMacroF1())
-        .setEpoch(epoch).setMetrics(metrics).build();
+    return finished.build();
+  }
+
+  private static Artifact artifact(String format, BlobRef file) {
+    return Artifact.newBuilder().setFormat(format).setFile(file).build();
+  }
+
+  /** Class names in label order, as the evaluator reported them ("class N" where it had none). */
+  private static List<String> classNames(Metrics metrics, int numClasses) {
+    String[] names = new String[numClasses];
+    for (int i = 0; i < numClasses; i++) {
+      names[i] = "class " + i;
+    }
+    for (ClassMetrics c : metrics.getPerClassList()) {
+      if (c.getLabel() >= 0 && c.getLabel() < numClasses && !c.getName().isEmpty()) {
+        names[c.getLabel()] = c.getName();
+      }
+    }
+    return List.of(names);
   }
 
   @Override

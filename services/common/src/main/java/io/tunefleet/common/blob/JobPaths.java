@@ -13,7 +13,8 @@ import java.util.Locale;
  * jobs/JOB/checkpoints/train/e0003.ckpt    weights + momentum + manifest
  * jobs/JOB/checkpoints/train/latest.pb     the last Checkpoint event (resume point)
  * jobs/JOB/evaluations/train/e0003.pb      the verdict on a checkpoint (replays republish it)
- * jobs/JOB/models/teacher.model            exported weights of the finished models
+ * jobs/JOB/models/teacher.model            exported weights of the finished models (the fleet's format)
+ * jobs/JOB/models/teacher/model.onnx       the same model for serving: model.onnx, model.safetensors, model.json
  * </pre>
  */
 public final class JobPaths {
@@ -87,6 +88,11 @@ public final class JobPaths {
 
   public static String model(String job, String name) {
     return "jobs/" + job + "/models/" + name + ".model";
+  }
+
+  /** A serving file of a finished model ({@code model.onnx}, {@code model.safetensors}, {@code model.json}). */
+  public static String modelArtifact(String job, String name, String file) {
+    return "jobs/" + job + "/models/" + name + "/" + file;
   }
 
   public static String finished(String job) {
