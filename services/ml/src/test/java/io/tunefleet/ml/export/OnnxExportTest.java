@@ -125,7 +125,7 @@ class OnnxExportTest {
     try (Classifier c = Classifier.load(modelFile, 28, Device.cpu()); NDManager scope = c.manager().newSubManager()) {
       NDArray logits = c.logits(scope, validation);
       fleet = toRows(logits.toFloatArray(), validation.size());
-      input = Tensors.images(scope, validation).toFloatArray();
+      input = Tensors.images(scope, validation, c.normalization()).toFloatArray();
     }
     float[][] ort;
     OrtEnvironment env = OrtEnvironment.getEnvironment();

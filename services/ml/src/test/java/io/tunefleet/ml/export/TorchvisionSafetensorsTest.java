@@ -131,9 +131,9 @@ class TorchvisionSafetensorsTest {
       byte[] pixels = new byte[2 * SIZE * SIZE * 3];
       new Random(7).nextBytes(pixels);
       ImageBatch batch = new ImageBatch(2, SIZE, SIZE, 3, new int[2], new int[2], pixels);
-      try (Classifier c = Classifier.of(arch, SIZE, weights, Device.cpu()); NDManager scope = c.manager().newSubManager()) {
+      try (Classifier c = Classifier.of(arch, SIZE, io.tunefleet.ml.data.Normalization.HALF, weights, Device.cpu()); NDManager scope = c.manager().newSubManager()) {
         fleet = c.logits(scope, batch).toFloatArray();
-        input = Tensors.images(scope, batch).toFloatArray();
+        input = Tensors.images(scope, batch, c.normalization()).toFloatArray();
       }
     }
     ByteBuffer raw = ByteBuffer.allocate(input.length * 4).order(ByteOrder.LITTLE_ENDIAN);
