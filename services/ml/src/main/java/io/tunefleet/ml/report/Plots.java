@@ -13,6 +13,7 @@ import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.text.NumberFormat;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -210,12 +211,18 @@ public final class Plots {
     for (int i = 0; i < k; i++) {
       names[i] = className(classNames, i);
     }
-    double cell = cellPixels(k);
-    Font labels = TEXT.deriveFont((float) Math.max(7, Math.min(12, cell * 0.6)));
+    Font labels = TEXT.deriveFont((float) Math.max(7, Math.min(12, cellPixels(k, 0, 0) * 0.6)));
+    int widest = widest(names, labels);
+    int rowLabels = Math.min(widest, width / 4);
+    double cell = cellPixels(k, rowLabels, TEXT.getSize() + 6);
+    boolean horizontal = widest <= cell - 4;
+    if (!horizontal) {
+      cell = cellPixels(k, rowLabels, Math.min(widest, height / 4));
+    }
     SymbolAxis predicted = symbolAxis("Predicted", names, labels);
     SymbolAxis truth = symbolAxis("True", names, labels);
     truth.setInverted(true); // row 0 at the top, as the matrix is written
-    predicted.setVerticalTickLabels(widest(names, labels) > cell - 4);
+    predicted.setVerticalTickLabels(!horizontal);
     // Labels of tiny cells would only overprint each other.
     predicted.setTickLabelsVisible(cell >= 9);
     truth.setTickLabelsVisible(cell >= 9);
@@ -311,12 +318,14 @@ public final class Plots {
       logAxis.setBase(10);
       logAxis.setSmallestValue(1e-12);
       // whole decades, a tick at each: learning rates are read by their order of magnitude
-      logAxis.setTickUnit(new NumberTickUnit(1), false, true);
+      // (9 minor steps of a decade fall on 2, 3, ..., 9 times its power of ten)
+      logAxis.setTickUnit(new NumberTickUnit(1, NumberFormat.getIntegerInstance(Locale.ROOT), 9), false, true);
       logAxis.setMinorTickMarksVisible(true);
       if (yMin <= yMax) {
         double lo = Math.pow(10, Math.floor(Math.log10(yMin)));
         double hi = Math.pow(10, Math.ceil(Math.log10(yMax)));
-        logAxis.setRange(lo, hi > lo ? hi : lo * 10);
+        // a hair wider: log10(0.001) is -2.9999999999999996, and its tick would fall just outside
+        logAxis.setRange(lo * (1 - 1e-9), (hi > lo ? hi : lo * 10) * (1 + 1e-9));
       }
       y = style(logAxis);
     } else {
@@ -325,6 +334,11 @@ public final class Plots {
       y = linear;
     }
     XYPlot plot = new XYPlot(any ? data : new XYSeriesCollection(), x, y, renderer);
+    if (log) {
+      plot.setRangeMinorGridlinesVisible(true);
+      plot.setRangeMinorGridlinePaint(new Color(0xF2F2F2));
+      plot.setRangeMinorGridlineStroke(new BasicStroke(1f));
+    }
     plot.setNoDataMessage("no data");
     plot.setNoDataMessageFont(TEXT);
     plot.setNoDataMessagePaint(Color.GRAY);
@@ -408,10 +422,13 @@ public final class Plots {
     return axis;
   }
 
-  /** Roughly how many pixels a confusion cell gets: the chart less title, axis labels and colour bar. */
-  private double cellPixels(int k) {
-    double across = (width - 180) / (double) k;
-    double down = (height - 130) / (double) k;
+  /**
+   * Roughly how many pixels a confusion cell gets: the chart less the title, the axis titles, the colour bar
+   * (about 70 pixels) and the class labels beside ({@code rowLabels}) and below ({@code columnLabels}) the grid.
+   */
+  private double cellPixels(int k, int rowLabels, int columnLabels) {
+    double across = (width - 40 - rowLabels - 8 - 70) / (double) k;
+    double down = (height - 40 - 30 - columnLabels - 8) / (double) k;
     return Math.max(1, Math.min(across, down));
   }
 
