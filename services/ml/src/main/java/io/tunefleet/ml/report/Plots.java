@@ -330,7 +330,11 @@ public final class Plots {
       y = style(logAxis);
     } else {
       NumberAxis linear = numberAxis(yLabel);
-      linear.setAutoRangeIncludesZero(false);
+      double[] yr = padded(yMin, yMax);
+      double span = yr[1] - yr[0];
+      linear.setRange(yr[0] - span * 0.05, yr[1] + span * 0.05);
+      // at most about eight labelled steps: JFreeChart would take the finest unit whose labels fit
+      linear.setTickUnit(new NumberTickUnit(niceStep(span / 8)), false, true);
       y = linear;
     }
     XYPlot plot = new XYPlot(any ? data : new XYSeriesCollection(), x, y, renderer);
@@ -477,6 +481,20 @@ public final class Plots {
     } finally {
       g.dispose();
     }
+  }
+
+  /** The 1, 2 or 5 times a power of ten nearest above {@code step} (1 for an empty span). */
+  static double niceStep(double step) {
+    if (!(step > 0) || !Double.isFinite(step)) {
+      return 1;
+    }
+    double power = Math.pow(10, Math.floor(Math.log10(step)));
+    for (double m : new double[] {1, 2, 5}) {
+      if (m * power >= step) {
+        return m * power;
+      }
+    }
+    return 10 * power;
   }
 
   /** [lo, hi] widened when empty or a single value, so the axis still has a span. */

@@ -191,6 +191,20 @@ class PlotsTest {
   }
 
   @Test
+  void linearAxesStepByOneTwoOrFiveTimesAPowerOfTen() {
+    assertEquals(0.05, Plots.niceStep(0.046), 1e-12);
+    assertEquals(0.5, Plots.niceStep(0.27), 1e-12);
+    assertEquals(1, Plots.niceStep(1), 1e-12);
+    assertEquals(20, Plots.niceStep(11), 1e-12);
+    assertEquals(1, Plots.niceStep(0), "an empty span still gets a step");
+    Plots plots = new Plots(400, 300);
+    Plots.Drawn one = plots.draw(plots.lineChart("", "epoch", "loss",
+        List.of(new Plots.Series("a", new double[] {1}, new double[] {0.5})), List.of(), Plots.Scale.LINEAR));
+    Range range = one.plot().getRangeAxis().getRange();
+    assertTrue(range.getLowerBound() < 0.5 && range.getUpperBound() > 0.5 && range.getLength() > 0.05, range.toString());
+  }
+
+  @Test
   void seriesRefusesMismatchedLengthsAndPlotsRefuseTinySizes() {
     assertThrows(IllegalArgumentException.class, () -> new Plots.Series("s", new double[2], new double[3]));
     assertThrows(IllegalArgumentException.class, () -> new Plots(50, 400));
