@@ -11,13 +11,16 @@
 ARG JAVA_RUNTIME=eclipse-temurin:17-jre-noble
 
 # ---- build: the fleet jar and its runtime libraries (services/cli/target/fleet.jar + lib/) ----
+# Only the cli and what it needs: the benchmarks (services/bench) and Kafka's broker jars, which the cli takes
+# in test scope only, stay out of the image. `fleet up` here needs FLEET_BOOTSTRAP_SERVERS and says so without it.
 FROM maven:3.9-eclipse-temurin-17-noble AS build
 WORKDIR /src
 COPY pom.xml ./
 COPY proto proto
 COPY services services
+# every module of the reactor must be present, also those this build leaves out
 COPY examples examples
-RUN --mount=type=cache,target=/root/.m2 mvn -B -q -DskipTests package \
+RUN --mount=type=cache,target=/root/.m2 mvn -B -q -DskipTests -pl services/cli -am package \
  && mkdir -p /out \
  && cp services/cli/target/fleet.jar /out/fleet.jar \
  && cp -r services/cli/target/lib /out/lib

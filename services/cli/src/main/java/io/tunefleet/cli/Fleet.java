@@ -22,24 +22,39 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** The `fleet` command. */
+/**
+ * The `fleet` command: the services, local mode and the client commands. The benchmarks and ablations are
+ * subcommands that the launcher in services/bench adds, so that the services' image carries none of them.
+ */
 @Command(name = "fleet", mixinStandardHelpOptions = true, version = "TuneFleet 0.1.0",
     description = "Fine-tunes ResNet image classifiers with a fleet of Kafka services.",
     subcommands = {Fleet.Demo.class, Fleet.Up.class, Fleet.Run.class, Fleet.Submit.class, Fleet.Status.class,
-        Fleet.Watch.class, Fleet.Models.class, Fleet.Pretrain.class, Bench.class, TorchBench.class, MemoryBench.class, NeighbourBench.class, Ablate.class, Fleet.Config.class})
+        Fleet.Watch.class, Fleet.Models.class, Fleet.Pretrain.class, Fleet.Config.class})
 public final class Fleet implements Callable<Integer> {
   /** The demo's base model: pretrained by the fleet on the even Fashion-MNIST classes (`fleet pretrain`). */
-  static final Path BASE_MODEL = Path.of("datasets/models/fmnist-even-resnet10-w16.model");
+  public static final Path BASE_MODEL = Path.of("datasets/models/fmnist-even-resnet10-w16.model");
   static final Path PRETRAIN_REQUEST = Path.of("datasets/requests/pretrain-even-classes.json");
-  static final Path DEMO_REQUEST = Path.of("datasets/requests/demo-odd-classes.json");
+  public static final Path DEMO_REQUEST = Path.of("datasets/requests/demo-odd-classes.json");
 
   public static void main(String[] args) {
-    System.setProperty("ai.djl.offline", "true");
-    int code = new CommandLine(new Fleet()).setExecutionExceptionHandler((e, cmd, parse) -> {
+    System.exit(execute(commandLine(), args));
+  }
+
+  /** The command with its own subcommands; a launcher may add more with {@code addSubcommand} before {@link #execute}. */
+  public static CommandLine commandLine() {
+    return new CommandLine(new Fleet()).setExecutionExceptionHandler((e, cmd, parse) -> {
       cmd.getErr().println("fleet: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
       return 1;
-    }).execute(args);
-    System.exit(code);
+    });
+  }
+
+  /** Runs {@code args}; every subcommand, those added by a launcher too, answers {@code --help} with its usage. */
+  public static int execute(CommandLine fleet, String... args) {
+    System.setProperty("ai.djl.offline", "true");
+    for (CommandLine command : fleet.getSubcommands().values()) {
+      command.getCommandSpec().mixinStandardHelpOptions(true);
+    }
+    return fleet.execute(args);
   }
 
   @Override
@@ -48,7 +63,8 @@ public final class Fleet implements Callable<Integer> {
     return 0;
   }
 
-  static FleetConfig config() {
+  /** The configuration from the environment (FLEET_* variables). */
+  public static FleetConfig config() {
     return FleetConfig.fromEnvironment();
   }
 

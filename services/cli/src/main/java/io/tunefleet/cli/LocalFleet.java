@@ -2,7 +2,7 @@ package io.tunefleet.cli;
 
 import io.tunefleet.augmenter.AugmenterVerticle;
 import io.tunefleet.common.config.FleetConfig;
-import io.tunefleet.common.kafka.EmbeddedKafka;
+import io.tunefleet.local.EmbeddedKafka;
 import io.tunefleet.common.kafka.Topics;
 import io.tunefleet.common.service.ServiceVerticle;
 import io.tunefleet.distiller.DistillerVerticle;

@@ -11,7 +11,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tunefleet.cli.ProcessFleetSupport.ServiceProcess;
 import io.tunefleet.common.config.FleetConfig;
 import io.tunefleet.common.kafka.ConsumerLoop;
-import io.tunefleet.common.kafka.EmbeddedKafka;
+import io.tunefleet.local.EmbeddedKafka;
 import io.tunefleet.common.kafka.FleetProducer;
 import io.tunefleet.common.kafka.RecordHandler;
 import io.tunefleet.common.kafka.Topics;

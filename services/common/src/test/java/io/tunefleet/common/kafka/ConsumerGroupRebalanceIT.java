@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tunefleet.common.config.FleetConfig;
 import io.tunefleet.common.testing.KafkaTestCluster;
+import io.tunefleet.local.EmbeddedKafka;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;

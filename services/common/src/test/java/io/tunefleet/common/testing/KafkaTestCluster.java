@@ -1,6 +1,6 @@
 package io.tunefleet.common.testing;
 
-import io.tunefleet.common.kafka.EmbeddedKafka;
+import io.tunefleet.local.EmbeddedKafka;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.kafka.KafkaContainer;
 

@@ -55,7 +55,7 @@ public final class Tsne {
     if (n == 1) {
       return new double[1][2];
     }
-    double[][] input = pcaDimensions > 0 && x[0].length > pcaDimensions ? Pca.project(x, pcaDimensions, seed) : x;
+    double[][] input = pcaDimensions > 0 && x[0].length > pcaDimensions ? Pca.project(x, pcaDimensions) : x;
     double[] p = Affinities.joint(input, effectivePerplexity(n));
     return toRows(descend(p, n));
   }

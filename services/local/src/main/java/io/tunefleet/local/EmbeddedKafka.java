@@ -1,4 +1,4 @@
-package io.tunefleet.common.kafka;
+package io.tunefleet.local;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,9 +23,14 @@ import org.slf4j.LoggerFactory;
  * in a child JVM — its own process, so its dependencies never meet the services' and it can be killed
  * or restarted like a real broker. Used by local mode ({@code fleet up}, {@code fleet demo}) and by the
  * integration tests when no Docker engine is available.
+ *
+ * <p>The child JVM runs on this JVM's class path, which must hold the broker's jars
+ * ({@code org.apache.kafka:kafka_2.13} and an SLF4J binding for its log). This module declares them
+ * optional: whatever runs a broker adds them, and the services' image, which never does, leaves them out.
  */
 public final class EmbeddedKafka implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
+  private static final String BROKER_MAIN = "kafka.Kafka";
 
   private final Path dir;
   private final int port;
@@ -72,6 +77,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /** Formats the storage (first start only), starts the broker and waits until it answers. */
   public EmbeddedKafka start() {
+    requireBrokerJars(ClassLoader.getSystemClassLoader());
     try {
       Files.createDirectories(dir);
       Path config = writeConfig();
@@ -80,7 +86,7 @@ public final class EmbeddedKafka implements AutoCloseable {
             Duration.ofSeconds(60));
       }
       List<String> cmd = javaCommand();
-      cmd.add("kafka.Kafka");
+      cmd.add(BROKER_MAIN);
       cmd.add(config.toString());
       process = new ProcessBuilder(cmd).redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile().toFile())).start();
@@ -89,6 +95,18 @@ public final class EmbeddedKafka implements AutoCloseable {
       return this;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the embedded Kafka broker: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Fails with a reason a person can act on when the class path that the child JVM inherits has no broker: without
+   * this check the broker would die with a bare ClassNotFoundException in its log.
+   */
+  static void requireBrokerJars(ClassLoader classPath) {
+    if (classPath.getResource(BROKER_MAIN.replace('.', '/') + ".class") == null) {
+      throw new IllegalStateException("cannot start the embedded Kafka broker: its jars (org.apache.kafka:kafka_2.13) "
+          + "are not on this class path, as in the services' image; point FLEET_BOOTSTRAP_SERVERS at a Kafka cluster, "
+          + "or run the `fleet` script of a source checkout, which brings them");
     }
   }
 

@@ -1,4 +1,4 @@
-package io.tunefleet.cli;
+package io.tunefleet.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package io.tunefleet.cli;
+package io.tunefleet.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,7 +8,7 @@ import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** `fleet bench` and `fleet bench-neighbours` refuse options that leave nothing to measure, before they start anything. */
+/** `fleet bench`, `fleet bench-neighbours` and `fleet bench-augment` refuse options that leave nothing to measure, before they start anything. */
 class BenchOptionsTest {
   private static String refusal(String... args) {
     return refusal(new Bench(), args);
@@ -35,6 +35,14 @@ class BenchOptionsTest {
     assertTrue(refusal(new NeighbourBench(), "--cycles", "0").contains("--cycles must be at least 1, was 0"));
     assertTrue(refusal(new NeighbourBench(), "--phase-seconds", "1").contains("--phase-seconds must be at least 2"));
     assertTrue(refusal(new NeighbourBench(), "--warmup-seconds", "-1").contains("--warmup-seconds must not be negative"));
+  }
+
+  @Test
+  void augmentBenchRefusesUnknownOpsNamingTheKnownOnes() {
+    String err = refusal(new AugmentBench(), "--ops", "HorizontalFlip,Sharpen");
+    assertTrue(err.contains("--ops: unknown [Sharpen]; one of [HorizontalFlip, VerticalFlip"), err);
+    assertTrue(refusal(new AugmentBench(), "--rounds", "0").contains("--rounds must be at least 1, was 0"));
+    assertTrue(refusal(new AugmentBench(), "--seconds", "0").contains("--seconds must be positive"));
   }
 
   @Test

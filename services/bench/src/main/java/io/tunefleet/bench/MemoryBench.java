@@ -1,4 +1,4 @@
-package io.tunefleet.cli;
+package io.tunefleet.bench;
 
 import io.tunefleet.common.metrics.FleetMetrics;
 import io.tunefleet.ml.train.TorchThread;

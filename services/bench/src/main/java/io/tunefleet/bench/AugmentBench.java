@@ -1,4 +1,4 @@
-package io.tunefleet.ml.bench;
+package io.tunefleet.bench;
 
 import io.tunefleet.ml.augment.Blur;
 import io.tunefleet.ml.augment.Flip;
@@ -13,6 +13,7 @@ import io.tunefleet.ml.augment.RandomRotate90;
 import io.tunefleet.ml.augment.Resize;
 import io.tunefleet.ml.augment.Transpose;
 import io.tunefleet.ml.augment.VerticalFlip;
+import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.LinkedHashMap;
@@ -20,31 +21,50 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
 import java.util.function.IntFunction;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
- * Single-thread throughput of each augmentation op (p forced to 1, Albumentations' default
- * parameters) on random uint8 RGB images at 224x224 and 32x32, the same workload as
- * {@code shared/anchors/opencv_augment_bench.py}.
- *
- * <pre>
- * java -cp ... io.tunefleet.ml.bench.AugmentBench [--json] [--seconds S] [--rounds N] [--warmup S]
- *     [--ops HorizontalFlip,MedianBlur,...] [--sizes 224,32]
- * </pre>
- * Each op is warmed up for {@code --warmup} seconds (default 2), then timed in {@code --rounds}
- * rounds (default 3) of at least {@code --seconds} (default 1); the median round is reported.
- * The table goes to stdout; with {@code --json}, one JSON object per op and size per line instead:
- * {@code {"op":"HorizontalFlip","size":"224x224x3","images_per_s":12345.6,"images_per_cpu_s":12400.1}}.
- * images_per_s is wall-clock throughput; images_per_cpu_s divides by the thread's CPU time instead,
- * which stays meaningful when other processes compete for the cores (the two agree on a quiet box).
+ * `fleet bench-augment`: single-thread throughput of each augmentation op (p forced to 1, Albumentations' default
+ * parameters) on random uint8 RGB images, by default at 224x224 and 32x32, the same workload as
+ * {@code shared/anchors/opencv_augment_bench.py}. Each op is warmed up, then timed in rounds; the median round is
+ * reported. With {@code --json}, one JSON object per op and size per line:
+ * {@code {"op":"HorizontalFlip","size":"224x224x3","images_per_s":...,"images_per_cpu_s":...}}. images_per_s is
+ * wall-clock throughput; images_per_cpu_s divides by the thread's CPU time instead, which stays meaningful when
+ * other processes compete for the cores (the two agree on a quiet machine).
  */
-public final class AugmentBench {
+@Command(name = "bench-augment", description = "Single-thread images/s of each augmentation op (p = 1), per image size.")
+final class AugmentBench implements Callable<Integer> {
   private static final int IMAGES = 64;
 
-  private AugmentBench() {}
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--json", description = "One JSON object per op and size")
+  boolean json;
+
+  @Option(names = "--seconds", description = "Minimum seconds per timed round (default ${DEFAULT-VALUE})")
+  double seconds = 1.0;
+
+  @Option(names = "--rounds", description = "Timed rounds per op and size; the median is reported (default ${DEFAULT-VALUE})")
+  int rounds = 3;
+
+  @Option(names = "--warmup", description = "Warm-up seconds per op and size (default ${DEFAULT-VALUE})")
+  double warmup = 2.0;
+
+  @Option(names = "--ops", split = ",", description = "Only these ops, by Albumentations name (default: all)")
+  List<String> ops = List.of();
+
+  @Option(names = "--sizes", split = ",", description = "Input edge lengths (default ${DEFAULT-VALUE})")
+  List<Integer> sizes = List.of(224, 32);
 
   /** One measured op at one size. */
-  public record Result(String op, String size, double imagesPerSecond, double imagesPerCpuSecond, long images,
+  record Result(String op, String size, double imagesPerSecond, double imagesPerCpuSecond, long images,
       double seconds) {
     String json() {
       return String.format(Locale.ROOT,
@@ -78,7 +98,7 @@ public final class AugmentBench {
    * Runs op on random size x size x 3 images: warm-up, then {@code rounds} timed loops of at least
    * {@code seconds} each; returns the round with the median throughput.
    */
-  public static Result measure(String name, ProbabilisticTransform op, int size, double seconds, int rounds,
+  static Result measure(String name, ProbabilisticTransform op, int size, double seconds, int rounds,
       double warmupSeconds) {
     SplittableRandom data = new SplittableRandom(0);
     ImageU8[] images = new ImageU8[IMAGES];
@@ -124,50 +144,38 @@ public final class AugmentBench {
     return results[rounds / 2];
   }
 
-  public static void main(String[] args) {
-    boolean json = false;
-    double seconds = 1.0;
-    int rounds = 3;
-    double warmup = 2.0;
-    List<String> only = null;
-    int[] sizes = {224, 32};
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--json" -> json = true;
-        case "--seconds" -> seconds = Double.parseDouble(args[++i]);
-        case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-        case "--warmup" -> warmup = Double.parseDouble(args[++i]);
-        case "--ops" -> only = List.of(args[++i].split(","));
-        case "--sizes" -> {
-          String[] parts = args[++i].split(",");
-          sizes = new int[parts.length];
-          for (int j = 0; j < parts.length; j++) {
-            sizes[j] = Integer.parseInt(parts[j].trim());
-          }
-        }
-        default -> {
-          System.err.println(
-              "usage: AugmentBench [--json] [--seconds S] [--rounds N] [--warmup S] [--ops A,B] [--sizes 224,32]");
-          System.exit(2);
-        }
-      }
+  @Override
+  public Integer call() {
+    if (rounds < 1) {
+      throw new ParameterException(spec.commandLine(), "--rounds must be at least 1, was " + rounds);
     }
+    if (!(seconds > 0) || warmup < 0) {
+      throw new ParameterException(spec.commandLine(), "--seconds must be positive and --warmup not negative, were "
+          + seconds + " and " + warmup);
+    }
+    List<String> unknown = ops.stream().filter(op -> !ops().containsKey(op)).toList();
+    if (!unknown.isEmpty()) {
+      throw new ParameterException(spec.commandLine(), "--ops: unknown " + unknown + "; one of " + ops().keySet());
+    }
+    PrintWriter out = spec.commandLine().getOut();
     if (!json) {
-      System.out.printf(Locale.ROOT, "%-18s %-11s %14s %18s%n", "op", "size", "images/s", "images/cpu-s");
+      out.printf(Locale.ROOT, "%-18s %-11s %14s %18s%n", "op", "size", "images/s", "images/cpu-s");
     }
     for (int size : sizes) {
       for (Map.Entry<String, IntFunction<ProbabilisticTransform>> e : ops().entrySet()) {
-        if (only != null && !only.contains(e.getKey())) {
+        if (!ops.isEmpty() && !ops.contains(e.getKey())) {
           continue;
         }
         Result r = measure(e.getKey(), e.getValue().apply(size), size, seconds, rounds, warmup);
         if (json) {
-          System.out.println(r.json());
+          out.println(r.json());
         } else {
-          System.out.printf(Locale.ROOT, "%-18s %-11s %14.1f %18.1f%n", r.op(), r.size(), r.imagesPerSecond(),
+          out.printf(Locale.ROOT, "%-18s %-11s %14.1f %18.1f%n", r.op(), r.size(), r.imagesPerSecond(),
               r.imagesPerCpuSecond());
         }
+        out.flush();
       }
     }
+    return 0;
   }
 }

@@ -1,4 +1,4 @@
-package io.tunefleet.cli;
+package io.tunefleet.bench;
 
 import ai.djl.Device;
 import io.tunefleet.ml.augment.ImageU8;

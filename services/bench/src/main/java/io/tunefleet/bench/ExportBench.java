@@ -1,4 +1,4 @@
-package io.tunefleet.ml.bench;
+package io.tunefleet.bench;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
@@ -15,6 +15,9 @@ import io.tunefleet.proto.v1.Lineage;
 import io.tunefleet.proto.v1.Metrics;
 import io.tunefleet.proto.v1.ModelManifest;
 import java.nio.file.Files;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -26,19 +29,21 @@ import java.util.stream.IntStream;
  * Time to export a finished model for serving (ONNX + safetensors, and the card) and the files' sizes, for the demo
  * model and for a ResNet-50 (ImageNet stem, 1000 classes, 224 px): the work the distiller adds per finished model.
  *
- * <pre>java -cp … io.tunefleet.ml.bench.ExportBench [DEMO_MODEL_FILE] [--rounds 5]</pre>
+ * <pre>./fleet bench-export [--model DEMO_MODEL_FILE] [--rounds 5]</pre>
  */
-public final class ExportBench {
-  private ExportBench() {}
+@Command(name = "bench-export", description = "Time to export a finished model (ONNX, safetensors, card) and the files' sizes:"
+    + " the demo model and a ResNet-50.")
+final class ExportBench implements Callable<Integer> {
+  @Option(names = "--model", description = "The fleet model file to export (default ${DEFAULT-VALUE})")
+  Path demo = Path.of("datasets/models/fmnist-even-resnet10-w16.model");
 
-  public static void main(String[] args) throws Exception {
-    System.setProperty("ai.djl.offline", "true");
-    Path demo = Path.of(args.length > 0 && !args[0].startsWith("--") ? args[0] : "datasets/models/fmnist-even-resnet10-w16.model");
-    int rounds = 5;
-    for (int i = 0; i < args.length - 1; i++) {
-      if (args[i].equals("--rounds")) {
-        rounds = Integer.parseInt(args[i + 1]);
-      }
+  @Option(names = "--rounds", description = "Timed exports per model; the median is reported (default ${DEFAULT-VALUE})")
+  int rounds = 5;
+
+  @Override
+  public Integer call() throws Exception {
+    if (rounds < 1) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--rounds must be at least 1, was " + rounds);
     }
     try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
       byte[] file = Files.readAllBytes(demo);
@@ -62,6 +67,7 @@ public final class ExportBench {
       int tfm = ModelFile.encode(m50, weights, Map.of()).length;
       report("resnet50 (ImageNet stem, 1000 classes, 224 px)", new ModelFile.Contents(m50, weights, Map.of()), tfm, rounds);
     }
+    return 0;
   }
 
   private static void report(String what, ModelFile.Contents model, long tfmBytes, int rounds) {

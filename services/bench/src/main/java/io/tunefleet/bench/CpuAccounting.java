@@ -1,4 +1,4 @@
-package io.tunefleet.cli;
+package io.tunefleet.bench;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 @Tag("integration")
-class EmbeddedKafkaIT {
+class TopicsIT {
   @Test
   void createsCoPartitionedTopicsAndCarriesRecords() throws Exception {
     try (KafkaTestCluster kafka = KafkaTestCluster.start(6)) {

@@ -1,4 +1,4 @@
-package io.tunefleet.common.kafka;
+package io.tunefleet.local;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
@@ -32,6 +34,16 @@ class EmbeddedKafkaTest {
     assertTrue(e.getMessage().startsWith("cannot start the embedded Kafka broker: "), e.getMessage());
     assertTrue(e.getMessage().contains("num.network.threads"), "the broker's own reason: " + e.getMessage());
     broker.stop();
+  }
+
+  @Test
+  void aClassPathWithoutTheBrokerJarsIsRefusedNamingTheJarAndTheWayOut() throws IOException {
+    EmbeddedKafka.requireBrokerJars(ClassLoader.getSystemClassLoader()); // this module's tests carry the broker
+    try (URLClassLoader servicesOnly = new URLClassLoader(new URL[0], null)) {
+      IllegalStateException e = assertThrows(IllegalStateException.class, () -> EmbeddedKafka.requireBrokerJars(servicesOnly));
+      assertTrue(e.getMessage().contains("org.apache.kafka:kafka_2.13"), e.getMessage());
+      assertTrue(e.getMessage().contains("FLEET_BOOTSTRAP_SERVERS"), e.getMessage());
+    }
   }
 
   @Test

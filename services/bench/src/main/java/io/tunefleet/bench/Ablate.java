@@ -1,7 +1,8 @@
-package io.tunefleet.cli;
+package io.tunefleet.bench;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.tunefleet.cli.Fleet;
 import io.tunefleet.common.config.FleetConfig;
 import io.tunefleet.ml.data.DatasetLoader;
 import io.tunefleet.ml.data.ImageBatch;

@@ -1,6 +1,10 @@
-package io.tunefleet.cli;
+package io.tunefleet.bench;
 
 import ai.djl.Device;
+import io.tunefleet.cli.Fleet;
+import io.tunefleet.cli.FleetClient;
+import io.tunefleet.cli.JobWatcher;
+import io.tunefleet.cli.LocalFleet;
 import io.tunefleet.common.config.FleetConfig;
 import io.tunefleet.ml.augment.Augmentation;
 import io.tunefleet.ml.augment.AugmentationPipeline;

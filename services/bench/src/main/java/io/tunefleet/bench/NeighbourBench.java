@@ -1,5 +1,6 @@
-package io.tunefleet.cli;
+package io.tunefleet.bench;
 
+import io.tunefleet.cli.Fleet;
 import io.tunefleet.common.blob.BlobStore;
 import io.tunefleet.ml.train.TorchThread;
 import java.io.IOException;
