@@ -116,8 +116,8 @@ final class AugmenterHandler implements RecordHandler {
     }
     if (blobs.exists(JobPaths.accepted(job))) {
       TrainingRequest accepted = TrainingRequest.parseFrom(blobs.read(JobPaths.request(job)));
-      // the accepted request carries the image size chosen from the dataset; the replay may leave it out
-      if (!accepted.equals(RequestResolver.withImageSize(request, accepted.getRecipe().getImageSize()))) {
+      // the accepted request carries the sizes chosen from the dataset; the replay may leave them out
+      if (!accepted.equals(RequestResolver.withSizesOf(request, accepted))) {
         // never disturb the running job; tell the sender why this request is ignored
         throw new IllegalArgumentException("job id " + job + " is already taken by a different request");
       }
@@ -166,8 +166,9 @@ final class AugmenterHandler implements RecordHandler {
     StratifiedSplit split = loaded.presetSplit() != null ? loaded.presetSplit() : StratifiedSplit.of(data.labels(),
         data.numClasses(), request.getDataset().getValidationFraction(), request.getRecipe().getSeed());
     int imageSize = request.getRecipe().getImageSize();
-    InputPipeline pipeline = new InputPipeline(imageSize, InputPipeline.TrainCrop.fromId(request.getRecipe().getTrainCrop()),
-        loaded.squareSize() == imageSize);
+    InputPipeline pipeline = new InputPipeline(imageSize, request.getRecipe().getEvalResizeSize(),
+        InputPipeline.TrainCrop.fromId(request.getRecipe().getTrainCrop()),
+        loaded.squareSize() == imageSize && request.getRecipe().getEvalResizeSize() == imageSize);
     Augmentation ops = AugmentationPipeline.fromSpec(request.getRecipe().getAugmentationsList());
     BlobRef requestRef;
     BlobRef validationRef;

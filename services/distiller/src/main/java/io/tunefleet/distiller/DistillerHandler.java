@@ -10,6 +10,7 @@ import io.tunefleet.common.kafka.RecordContext;
 import io.tunefleet.common.kafka.RecordHandler;
 import io.tunefleet.common.service.ServiceContext;
 import io.tunefleet.ml.export.ModelCard;
+import io.tunefleet.ml.export.EvalTransform;
 import io.tunefleet.ml.export.ModelExport;
 import io.tunefleet.ml.model.ModelFile;
 import io.tunefleet.ml.model.ResNets;
@@ -95,14 +96,19 @@ final class DistillerHandler implements RecordHandler, AutoCloseable {
     String job = ev.getJobId();
     boolean withStudent = ev.getPhase() == Phase.DISTILL;
     Lineage lineage = lineage(ev, request);
+    // what the fleet did to every validation image, for the card: resize the shorter side, then centre-crop
+    int size = request.getRecipe().getImageSize();
+    EvalTransform transform = size > 0 && request.getRecipe().getEvalResizeSize() >= size
+        ? new EvalTransform(EvalTransform.RESIZE_CENTER_CROP, size, size, request.getRecipe().getEvalResizeSize())
+        : null;
     FinishedModel teacher = withStudent
-        ? export(job, "teacher", ev.getTeacher(), ev.getTeacherArchitecture(), ev.getTeacherParameterCount(), ev.getTeacherMetrics(), ev.getTeacherEpoch(), lineage)
-        : export(job, "teacher", ev.getBestCheckpoint(), ev.getArchitecture(), ev.getParameterCount(), ev.getBestMetrics(), ev.getBestEpoch(), lineage);
+        ? export(job, "teacher", ev.getTeacher(), ev.getTeacherArchitecture(), ev.getTeacherParameterCount(), ev.getTeacherMetrics(), ev.getTeacherEpoch(), lineage, transform)
+        : export(job, "teacher", ev.getBestCheckpoint(), ev.getArchitecture(), ev.getParameterCount(), ev.getBestMetrics(), ev.getBestEpoch(), lineage, transform);
     ModelFinished.Builder done = ModelFinished.newBuilder().setJobId(job).setTeacher(teacher)
         .setFinishedAtMs(System.currentTimeMillis());
     if (withStudent) {
       FinishedModel student = export(job, "student", ev.getBestCheckpoint(), ev.getArchitecture(), ev.getParameterCount(),
-          ev.getBestMetrics(), ev.getBestEpoch(), lineage);
+          ev.getBestMetrics(), ev.getBestEpoch(), lineage, transform);
       done.setStudent(student)
           .setCompressionRatio((double) teacher.getParameterCount() / student.getParameterCount())
           .setAccuracyRetention(teacher.getAccuracy() == 0 ? 0 : student.getAccuracy() / teacher.getAccuracy());
@@ -142,7 +148,7 @@ final class DistillerHandler implements RecordHandler, AutoCloseable {
    * beside it, for serving, model.onnx, model.safetensors and the card model.json (see {@link ModelExport}).
    */
   private FinishedModel export(String job, String name, BlobRef checkpoint, Architecture architecture, long params,
-      Metrics metrics, int epoch, Lineage lineage) throws IOException {
+      Metrics metrics, int epoch, Lineage lineage, EvalTransform transform) throws IOException {
     FinishedModel.Builder finished = FinishedModel.newBuilder().setArchitectureName(ResNets.name(architecture))
         .setArchitecture(architecture).setParameterCount(params).setAccuracy(metrics.getAccuracy())
         .setMacroF1(metrics.getMacroF1()).setEpoch(epoch).setMetrics(metrics);
@@ -153,9 +159,13 @@ final class DistillerHandler implements RecordHandler, AutoCloseable {
           ModelFile.encode(manifest, c.weights(), Map.<String, NDArray>of()));
       finished.setModel(tfm);
       try {
-        ModelExport.Artifacts files = ModelExport.export(new ModelFile.Contents(manifest, c.weights(), Map.of()),
-            new ModelExport.Context(name, classNames(metrics, architecture.getNumClasses()), metrics, lineage, params),
-            Map.of("tfm", new ModelCard.FileEntry("../" + name + ".model", tfm.getSizeBytes(), tfm.getSha256())));
+        ModelFile.Contents model = new ModelFile.Contents(manifest, c.weights(), Map.of());
+        ModelExport.Context context = new ModelExport.Context(name, classNames(metrics, architecture.getNumClasses()),
+            metrics, lineage, params);
+        Map<String, ModelCard.FileEntry> others =
+            Map.of("tfm", new ModelCard.FileEntry("../" + name + ".model", tfm.getSizeBytes(), tfm.getSha256()));
+        ModelExport.Artifacts files = transform == null ? ModelExport.export(model, context, others)
+            : ModelExport.export(model, context, transform, others);
         finished.addArtifacts(artifact("onnx", blobs.put(JobPaths.modelArtifact(job, name, ModelExport.ONNX), files.onnx())));
         finished.addArtifacts(artifact("safetensors",
             blobs.put(JobPaths.modelArtifact(job, name, ModelExport.SAFETENSORS), files.safetensors())));

@@ -46,13 +46,22 @@ public final class InputPipeline {
   private final int imageSize;
   private final TrainCrop trainCrop;
   private final boolean identity;
+  private final int resizeSize;
   private final RandomResizedCrop sampler;
 
+  /** torchvision's default evaluation geometry: resize to {@code round(imageSize / 0.875)}, crop {@code imageSize}. */
   public InputPipeline(int imageSize, TrainCrop trainCrop, boolean identity) {
-    if (imageSize <= 0) {
-      throw new IllegalArgumentException("image size must be positive, was " + imageSize);
+    this(imageSize, (int) Math.round(imageSize / CROP_FRACTION), trainCrop, identity);
+  }
+
+  /** Evaluation resizes the shorter side to {@code resizeSize} ({@code recipe.eval_resize_size}), then crops. */
+  public InputPipeline(int imageSize, int resizeSize, TrainCrop trainCrop, boolean identity) {
+    if (imageSize <= 0 || resizeSize < imageSize) {
+      throw new IllegalArgumentException("image size must be positive and at most the resize size, was " + imageSize
+          + " and " + resizeSize);
     }
     this.imageSize = imageSize;
+    this.resizeSize = resizeSize;
     this.trainCrop = trainCrop;
     this.identity = identity;
     this.sampler = new RandomResizedCrop(imageSize, imageSize, RandomResizedCrop.DEFAULT_SCALE_MIN,
@@ -63,9 +72,9 @@ public final class InputPipeline {
     return imageSize;
   }
 
-  /** The shorter side before the centre crop: {@code round(imageSize / 0.875)}, 256 for 224. */
+  /** The shorter side before the centre crop: by default {@code round(imageSize / 0.875)}, 256 for 224. */
   public int resizeSize() {
-    return (int) Math.round(imageSize / CROP_FRACTION);
+    return resizeSize;
   }
 
   /** The evaluation view of {@code image}: resize of the shorter side, then centre crop. */

@@ -210,6 +210,10 @@ public final class RequestResolver {
       // unset stays unset here: the default depends on the dataset's images (withImageSize, at acceptance)
       intIn(problems, "recipe.image_size", rc.getImageSize(), MIN_IMAGE_SIZE, MAX_IMAGE_SIZE);
     }
+    if (rc.hasEvalResizeSize()) {
+      int min = rc.hasImageSize() ? rc.getImageSize() : MIN_IMAGE_SIZE;
+      intIn(problems, "recipe.eval_resize_size", rc.getEvalResizeSize(), min, 2 * MAX_IMAGE_SIZE);
+    }
     try {
       rb.setNormalization((rc.hasNormalization() ? Normalization.fromId(rc.getNormalization()) : baseNormalization).id());
     } catch (IllegalArgumentException e) {
@@ -258,14 +262,35 @@ public final class RequestResolver {
   /**
    * {@code request} with {@code recipe.image_size} filled in when the user left it out: the side of the square
    * every image of the dataset has ({@code datasetSquareSize}; the input pipeline is then the identity), else
-   * {@value #DEFAULT_IMAGE_SIZE}.
+   * {@value #DEFAULT_IMAGE_SIZE}; and {@code recipe.eval_resize_size}: the image size for such a dataset (resizing a
+   * square to its own size is the identity), else torchvision's {@code round(image_size / 0.875)}.
    */
   public static TrainingRequest withImageSize(TrainingRequest request, int datasetSquareSize) {
-    if (request.getRecipe().hasImageSize()) {
-      return request;
+    Recipe.Builder rc = request.getRecipe().toBuilder();
+    if (!rc.hasImageSize()) {
+      rc.setImageSize(datasetSquareSize >= MIN_IMAGE_SIZE && datasetSquareSize <= MAX_IMAGE_SIZE
+          ? datasetSquareSize : DEFAULT_IMAGE_SIZE);
     }
-    int size = datasetSquareSize >= MIN_IMAGE_SIZE && datasetSquareSize <= MAX_IMAGE_SIZE ? datasetSquareSize : DEFAULT_IMAGE_SIZE;
-    return request.toBuilder().setRecipe(request.getRecipe().toBuilder().setImageSize(size)).build();
+    int size = rc.getImageSize();
+    if (!rc.hasEvalResizeSize()) {
+      rc.setEvalResizeSize(datasetSquareSize == size ? size : (int) Math.round(size / InputPipeline.CROP_FRACTION));
+    } else if (rc.getEvalResizeSize() < size) {
+      throw new InvalidSpecException(List.of(new FieldProblem("recipe.eval_resize_size", "must be at least "
+          + "recipe.image_size (" + size + ", chosen from the dataset), was " + rc.getEvalResizeSize())));
+    }
+    return request.toBuilder().setRecipe(rc).build();
+  }
+
+  /** {@code request} with the sizes it leaves out taken from {@code accepted}: how a replay is compared. */
+  public static TrainingRequest withSizesOf(TrainingRequest request, TrainingRequest accepted) {
+    Recipe.Builder rc = request.getRecipe().toBuilder();
+    if (!rc.hasImageSize() && accepted.getRecipe().hasImageSize()) {
+      rc.setImageSize(accepted.getRecipe().getImageSize());
+    }
+    if (!rc.hasEvalResizeSize() && accepted.getRecipe().hasEvalResizeSize()) {
+      rc.setEvalResizeSize(accepted.getRecipe().getEvalResizeSize());
+    }
+    return request.toBuilder().setRecipe(rc).build();
   }
 
   private static int intIn(List<FieldProblem> problems, String field, int v, int min, int max) {

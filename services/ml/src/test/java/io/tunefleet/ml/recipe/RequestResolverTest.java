@@ -162,4 +162,33 @@ class RequestResolverTest {
     TrainingRequest chosen = r.toBuilder().setRecipe(r.getRecipe().toBuilder().setImageSize(64)).build();
     assertEquals(64, RequestResolver.withImageSize(chosen, 28).getRecipe().getImageSize());
   }
+
+  @Test
+  void evalResizeSizeIsTheIdentityForSquaresOfTheImageSizeElseTorchvisions() throws Exception {
+    TrainingRequest r = RequestResolver.resolve(good(), new PathPolicy(List.of(root)));
+    assertEquals(28, RequestResolver.withImageSize(r, 28).getRecipe().getEvalResizeSize(), "28x28 squares: identity");
+    assertEquals(256, RequestResolver.withImageSize(r, 0).getRecipe().getEvalResizeSize(), "photos at 224: 256");
+    TrainingRequest at64 = r.toBuilder().setRecipe(r.getRecipe().toBuilder().setImageSize(64)).build();
+    assertEquals(73, RequestResolver.withImageSize(at64, 28).getRecipe().getEvalResizeSize(), "round(64 / 0.875)");
+    TrainingRequest chosen = r.toBuilder().setRecipe(r.getRecipe().toBuilder().setEvalResizeSize(300)).build();
+    assertEquals(300, RequestResolver.withImageSize(chosen, 0).getRecipe().getEvalResizeSize());
+
+    TrainingRequest tooSmall = good().toBuilder().setRecipe(Recipe.newBuilder().setImageSize(64).setEvalResizeSize(32))
+        .build();
+    InvalidSpecException e = assertThrows(InvalidSpecException.class,
+        () -> RequestResolver.resolve(tooSmall, new PathPolicy(List.of(root))));
+    assertTrue(e.getMessage().contains("recipe.eval_resize_size"), e.getMessage());
+    TrainingRequest belowChosen = r.toBuilder().setRecipe(r.getRecipe().toBuilder().setEvalResizeSize(100)).build();
+    e = assertThrows(InvalidSpecException.class, () -> RequestResolver.withImageSize(belowChosen, 0));
+    assertTrue(e.getMessage().contains("recipe.eval_resize_size: must be at least recipe.image_size (224"), e.getMessage());
+  }
+
+  @Test
+  void aReplayLeavingOutTheChosenSizesIsTheSameRequest() throws Exception {
+    TrainingRequest r = RequestResolver.resolve(good(), new PathPolicy(List.of(root)));
+    TrainingRequest accepted = RequestResolver.withImageSize(r, 0);
+    assertEquals(accepted, RequestResolver.withSizesOf(r, accepted));
+    TrainingRequest other = r.toBuilder().setRecipe(r.getRecipe().toBuilder().setImageSize(96)).build();
+    assertTrue(!accepted.equals(RequestResolver.withSizesOf(other, accepted)), "a different size is another request");
+  }
 }
