@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDManager;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.tunefleet.common.blob.BlobStore;
+import io.tunefleet.common.blob.CheckpointRetention;
+import io.tunefleet.common.config.FleetConfig;
 import io.tunefleet.common.blob.JobPaths;
 import io.tunefleet.common.kafka.RecordContext;
 import io.tunefleet.common.kafka.RecordHandler;
@@ -45,6 +47,8 @@ final class DistillerHandler implements RecordHandler, AutoCloseable {
   private final PhaseTrainer students;
   private final Counter finishedJobs;
   private final DistributionSummary compression;
+  private final CheckpointRetention retention;
+  private final Map<String, java.util.concurrent.atomic.AtomicLong> storedBytes = new java.util.concurrent.ConcurrentHashMap<>();
 
   DistillerHandler(ServiceContext ctx) {
     this.ctx = ctx;
@@ -54,6 +58,7 @@ final class DistillerHandler implements RecordHandler, AutoCloseable {
         .register(ctx.registry());
     this.compression = DistributionSummary.builder("fleet.distiller.compression.ratio")
         .description("Teacher parameters / student parameters of finished models").register(ctx.registry());
+    this.retention = new CheckpointRetention("all".equals(ctx.config().get(FleetConfig.KEEP_CHECKPOINTS)));
   }
 
   @Override
@@ -70,7 +75,7 @@ final class DistillerHandler implements RecordHandler, AutoCloseable {
     if (blobs.exists(JobPaths.finished(ev.getJobId()))) {
       // a replayed verdict of a finished job: resend the stored event (idempotent), announce nothing new
       ctx.producer().sendAndWait(ctx.topics().models, ev.getJobId(),
-          ModelFinished.parseFrom(blobs.read(JobPaths.finished(ev.getJobId()))));
+          presigned(ModelFinished.parseFrom(blobs.read(JobPaths.finished(ev.getJobId())))));
       return;
     }
     TrainingRequest request = TrainingRequest.parseFrom(blobs.get(ev.getRequest()));
@@ -113,17 +118,41 @@ final class DistillerHandler implements RecordHandler, AutoCloseable {
       LOG.warn("{}: no job report: {}", job, e.toString());
     }
     ModelFinished event = done.build();
+    // retention: the models are exported, so each phase keeps only its best and last checkpoint
+    retention.apply(blobs, job, Phase.TRAIN, withStudent ? ev.getTeacherEpoch() : ev.getBestEpoch());
+    if (withStudent) {
+      retention.apply(blobs, job, Phase.DISTILL, ev.getBestEpoch());
+    }
+    long stored = blobs.usedBytes("jobs/" + job);
+    storedBytes.computeIfAbsent(job, j -> {
+      java.util.concurrent.atomic.AtomicLong v = new java.util.concurrent.atomic.AtomicLong();
+      io.micrometer.core.instrument.Gauge.builder("fleet.distiller.job.stored", v, java.util.concurrent.atomic.AtomicLong::get)
+          .baseUnit("bytes").tag("job_id", j).description("Bytes a finished job keeps in the blob store")
+          .register(ctx.registry());
+      return v;
+    }).set(stored);
+    // stored without presigned URLs (they expire); each send, a replay's too, presigns afresh
     blobs.put(JobPaths.finished(job), event.toByteArray());
-    ctx.producer().sendAndWait(ctx.topics().models, job, event);
+    ctx.producer().sendAndWait(ctx.topics().models, job, presigned(event));
     finishedJobs.increment();
-    ctx.status(job, JobStatus.State.FINISHED, withStudent
+    ctx.status(job, JobStatus.State.FINISHED, String.format(java.util.Locale.ROOT, "%s; the job stores %.1f MB", withStudent
         ? String.format("finished: teacher accuracy %.4f macro-F1 %.4f (%d params); student accuracy %.4f macro-F1 %.4f "
             + "(%d params, %.1fx smaller, %.1f%% of the teacher's accuracy)", teacher.getAccuracy(), teacher.getMacroF1(),
             teacher.getParameterCount(), event.getStudent().getAccuracy(), event.getStudent().getMacroF1(),
             event.getStudent().getParameterCount(), event.getCompressionRatio(), 100 * event.getAccuracyRetention())
         : String.format("finished: model accuracy %.4f macro-F1 %.4f (%d params); distillation off", teacher.getAccuracy(),
-            teacher.getMacroF1(), teacher.getParameterCount()));
+            teacher.getMacroF1(), teacher.getParameterCount()), stored / 1e6));
     LOG.info("{}: finished model published", job);
+  }
+
+  /** The event with a presigned URL on each model file, when the store makes them (S3, FLEET_PRESIGN_SECONDS > 0). */
+  private ModelFinished presigned(ModelFinished event) {
+    ModelFinished.Builder b = event.toBuilder();
+    b.getTeacherBuilder().setModel(blobs.presigned(event.getTeacher().getModel()));
+    if (event.hasStudent()) {
+      b.getStudentBuilder().setModel(blobs.presigned(event.getStudent().getModel()));
+    }
+    return b.build();
   }
 
   /** Copies a checkpoint's weights (no optimizer state) into the job's models folder. */

@@ -57,6 +57,9 @@ public interface BlobStore extends AutoCloseable {
   /** Deletes the object a reference points at, if it exists. */
   void delete(BlobRef ref) throws IOException;
 
+  /** Deletes the object at {@code relativePath}, if it exists. */
+  void delete(String relativePath) throws IOException;
+
   /** Bytes stored under a folder of the store ({@code jobs/JOB}), or -1 when the store cannot say. */
   long usedBytes(String relativePath);
 

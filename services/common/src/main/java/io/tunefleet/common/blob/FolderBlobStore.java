@@ -102,6 +102,11 @@ public final class FolderBlobStore implements BlobStore {
   }
 
   @Override
+  public void delete(String relativePath) throws IOException {
+    Files.deleteIfExists(resolve(relativePath));
+  }
+
+  @Override
   public long usedBytes(String relativePath) {
     return bytesUnder(resolve(relativePath));
   }

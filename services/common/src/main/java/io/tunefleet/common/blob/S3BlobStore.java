@@ -272,6 +272,12 @@ public final class S3BlobStore implements BlobStore {
   }
 
   @Override
+  public void delete(String relativePath) throws IOException {
+    S3Location object = root.resolve(relativePath);
+    call("DeleteObject", object, () -> s3.deleteObject(b -> b.bucket(object.bucket()).key(object.key())));
+  }
+
+  @Override
   public long usedBytes(String relativePath) {
     try {
       return listObjects(root.resolve(relativePath).asFolder()).stream().mapToLong(S3Object::size).sum();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tunefleet.proto.v1.BlobRef;
+import io.tunefleet.proto.v1.Phase;
 import java.io.InputStream;
 import java.nio.file.NoSuchFileException;
 import java.util.Arrays;
@@ -139,5 +140,28 @@ abstract class BlobStoreContract {
     assertThrows(IllegalArgumentException.class, () -> store().put("a/../../escape.bin", new byte[1]));
     BlobRef http = BlobRef.newBuilder().setUri("http://example.com/x").build();
     assertThrows(IllegalArgumentException.class, () -> store().get(http));
+  }
+
+  @Test
+  void aFinishedJobKeepsOnlyEachPhasesBestAndLastCheckpointUnlessAllAreKept() throws Exception {
+    for (int e = 0; e < 5; e++) {
+      store().put(JobPaths.checkpoint("r", Phase.TRAIN, e), new byte[100]);
+      store().put(JobPaths.checkpointEvent("r", Phase.TRAIN, e), new byte[1]);
+      store().put(JobPaths.checkpoint("all", Phase.TRAIN, e), new byte[100]);
+    }
+    for (int e = 0; e < 3; e++) {
+      store().put(JobPaths.checkpoint("r", Phase.DISTILL, e), new byte[10]);
+    }
+    assertEquals(List.of(0, 2, 3), new CheckpointRetention(false).apply(store(), "r", Phase.TRAIN, 1));
+    assertEquals(List.of(1), new CheckpointRetention(false).apply(store(), "r", Phase.DISTILL, 0));
+    assertEquals(List.of("jobs/r/checkpoints/distill/e0000.ckpt", "jobs/r/checkpoints/distill/e0002.ckpt"),
+        store().list("jobs/r/checkpoints/distill"));
+    assertEquals(List.of("jobs/r/checkpoints/train/e0000.pb", "jobs/r/checkpoints/train/e0001.ckpt",
+        "jobs/r/checkpoints/train/e0001.pb", "jobs/r/checkpoints/train/e0002.pb", "jobs/r/checkpoints/train/e0003.pb",
+        "jobs/r/checkpoints/train/e0004.ckpt", "jobs/r/checkpoints/train/e0004.pb"), store().list("jobs/r/checkpoints/train"));
+    assertEquals(2 * 100 + 5 + 2 * 10, store().usedBytes("jobs/r"));
+    assertEquals(List.of(), new CheckpointRetention(false).apply(store(), "r", Phase.TRAIN, 1), "again: nothing left to delete");
+    assertEquals(List.of(), new CheckpointRetention(true).apply(store(), "all", Phase.TRAIN, 1));
+    assertEquals(5, store().list("jobs/all/checkpoints/train").size());
   }
 }
