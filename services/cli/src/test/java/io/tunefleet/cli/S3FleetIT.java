@@ -187,6 +187,26 @@ class S3FleetIT {
     }
   }
 
+  @Test
+  void aServiceWithAnUnknownBucketOrAnUnreachableEndpointStopsAtStartNamingTheSetting(@TempDir Path work) throws Exception {
+    try (ProcessFleetSupport fleet = fleetOnS3(work, "s3://no-such-bucket/fleet/", new JsonObject())) {
+      IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+          () -> fleet.deploy("trainer"));
+      assertTrue(e.getMessage().contains("FLEET_BLOB_ROOT: bucket 'no-such-bucket' does not exist at " + s3.endpoint()),
+          e.getMessage());
+    }
+    int closed;
+    try (var socket = new java.net.ServerSocket(0)) {
+      closed = socket.getLocalPort();
+    }
+    try (ProcessFleetSupport fleet = ProcessFleetSupport.onS3(kafka.bootstrapServers(), work, 3, s3.newRoot("fleet", "down"),
+        URI.create("http://127.0.0.1:" + closed), s3.environment(), new JsonObject())) {
+      ServiceProcess trainer = fleet.spawn("trainer", fleet.prefix() + "-trainer-down");
+      ProcessFleetSupport.await("the trainer exits", Duration.ofSeconds(90), () -> !trainer.alive());
+      assertTrue(trainer.output().contains("FLEET_S3_ENDPOINT: cannot reach http://127.0.0.1:" + closed), trainer.tail(20));
+    }
+  }
+
   /** Waits until the augmenter published both epochs of the job, then returns the object at {@code path}. */
   private static S3Location await(String root, String path) {
     S3Location object = S3Location.parse(root + path);
