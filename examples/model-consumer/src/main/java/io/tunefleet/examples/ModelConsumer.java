@@ -141,10 +141,16 @@ public final class ModelConsumer {
    */
   public static byte[] fetchVerified(BlobRef ref) throws IOException {
     URI uri = URI.create(ref.getUri());
-    if (!"file".equals(uri.getScheme())) {
-      throw new IOException("cannot fetch " + ref.getUri() + ": this example reads file: URIs only");
+    byte[] bytes;
+    if (!ref.getPresignedUrl().isEmpty()) {
+      // an s3:// model with a presigned HTTPS URL (FLEET_PRESIGN_SECONDS on the fleet): no credentials needed
+      bytes = fetchUrl(URI.create(ref.getPresignedUrl()), ref.getUri());
+    } else if ("file".equals(uri.getScheme())) {
+      bytes = Files.readAllBytes(Path.of(uri));
+    } else {
+      throw new IOException("cannot fetch " + ref.getUri() + ": this example reads file: URIs, or s3:// ones that carry "
+          + "a presigned URL (set FLEET_PRESIGN_SECONDS on the fleet)");
     }
-    byte[] bytes = Files.readAllBytes(Path.of(uri));
     if (bytes.length != ref.getSizeBytes()) {
       throw new IOException("refusing " + ref.getUri() + ": size mismatch, it has " + bytes.length
           + " bytes but the event announces " + ref.getSizeBytes());
@@ -155,6 +161,23 @@ public final class ModelConsumer {
           + " but the event announces " + ref.getSha256());
     }
     return bytes;
+  }
+
+  private static byte[] fetchUrl(URI url, String blob) throws IOException {
+    try {
+      java.net.http.HttpResponse<byte[]> r = java.net.http.HttpClient.newBuilder()
+          .connectTimeout(java.time.Duration.ofSeconds(10)).followRedirects(java.net.http.HttpClient.Redirect.NORMAL).build()
+          .send(java.net.http.HttpRequest.newBuilder(url).timeout(java.time.Duration.ofMinutes(5)).build(),
+              java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+      if (r.statusCode() != 200) {
+        throw new IOException("cannot fetch " + blob + " from its presigned URL: HTTP " + r.statusCode()
+            + (r.statusCode() == 403 ? " (expired?)" : ""));
+      }
+      return r.body();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted fetching " + blob, e);
+    }
   }
 
   static double[] softmax(float[] logits) {
