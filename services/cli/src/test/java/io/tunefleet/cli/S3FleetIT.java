@@ -124,6 +124,10 @@ class S3FleetIT {
       assertTrue(keys.containsAll(List.of("checkpoints/train/e0000.pb", "checkpoints/train/e0001.pb", "checkpoints/train/e0002.pb")),
           "the Checkpoint events stay for the report: " + keys);
       assertTrue(outcome.lastStatus().getMessage().contains("the job stores"), outcome.lastStatus().getMessage());
+      S3Location report = S3Location.parse(done.getReport().getUri());
+      String markdown = bucket.getObjectAsBytes(g -> g.bucket(report.bucket()).key(report.key())).asUtf8String();
+      assertTrue(markdown.contains("Stored in the blob store after retention") && markdown.contains("MB before this report"),
+          "the report states the job's stored bytes");
     }
   }
 

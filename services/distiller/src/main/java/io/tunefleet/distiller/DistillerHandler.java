@@ -111,18 +111,21 @@ final class DistillerHandler implements RecordHandler, AutoCloseable {
         : !request.getBaseModel().getTorchscript().isEmpty() ? "TorchScript " + request.getBaseModel().getTorchscript()
         : "random initialisation (" + ResNets.name(request.getBaseModel().getArchitecture()) + ")";
     done.setLineage(Lineage.newBuilder().setRequest(ev.getRequest()).setBaseModel(base).setDatasetSha256(datasetSha));
-    try {
-      done.setReport(JobReports.write(blobs, done.build()));
-    } catch (IOException | RuntimeException e) {
-      // a report that cannot be drawn must not hold back the models
-      LOG.warn("{}: no job report: {}", job, e.toString());
-    }
-    ModelFinished event = done.build();
     // retention: the models are exported, so each phase keeps only its best and last checkpoint
     retention.apply(blobs, job, Phase.TRAIN, withStudent ? ev.getTeacherEpoch() : ev.getBestEpoch());
     if (withStudent) {
       retention.apply(blobs, job, Phase.DISTILL, ev.getBestEpoch());
     }
+    long storedBefore = blobs.usedBytes("jobs/" + job);
+    try {
+      done.setReport(JobReports.write(blobs, done.build(), String.format(java.util.Locale.ROOT,
+          "Stored in the blob store after retention (FLEET_KEEP_CHECKPOINTS=%s): %.1f MB before this report",
+          ctx.config().get(FleetConfig.KEEP_CHECKPOINTS), storedBefore / 1e6)));
+    } catch (IOException | RuntimeException e) {
+      // a report that cannot be drawn must not hold back the models
+      LOG.warn("{}: no job report: {}", job, e.toString());
+    }
+    ModelFinished event = done.build();
     long stored = blobs.usedBytes("jobs/" + job);
     storedBytes.computeIfAbsent(job, j -> {
       java.util.concurrent.atomic.AtomicLong v = new java.util.concurrent.atomic.AtomicLong();

@@ -29,12 +29,13 @@ import java.util.Set;
 final class JobReports {
   private JobReports() {}
 
-  static BlobRef write(BlobStore blobs, ModelFinished done) throws IOException {
+  static BlobRef write(BlobStore blobs, ModelFinished done, String... extraNotes) throws IOException {
     String job = done.getJobId();
     List<JobHistory.Epoch> epochs = new ArrayList<>();
     Set<String> notes = new LinkedHashSet<>();
     notes.add("Base model: " + done.getLineage().getBaseModel());
     notes.add("Dataset sha256: " + done.getLineage().getDatasetSha256());
+    notes.addAll(List.of(extraNotes));
     for (Phase phase : new Phase[] {Phase.TRAIN, Phase.DISTILL}) {
       for (int e = 0; blobs.exists(JobPaths.checkpointEvent(job, phase, e)); e++) {
         Checkpoint c = Checkpoint.parseFrom(blobs.read(JobPaths.checkpointEvent(job, phase, e)));
