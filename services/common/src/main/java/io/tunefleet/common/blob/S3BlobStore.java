@@ -49,6 +49,8 @@ import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 public final class S3BlobStore implements BlobStore {
   /** How long the whole-store gauge reuses one listing: a scrape must not list the bucket every 15 s. */
   private static final Duration USED_BYTES_CACHE = Duration.ofSeconds(60);
+  /** Attempts per S3 request, the first included. */
+  static final int MAX_ATTEMPTS = 6;
 
   private final S3Client s3;
   private final S3Presigner presigner;
@@ -81,6 +83,10 @@ public final class S3BlobStore implements BlobStore {
         .httpClientBuilder(UrlConnectionHttpClient.builder()
             .connectionTimeout(Duration.ofSeconds(5)).socketTimeout(Duration.ofSeconds(60)))
         .region(region).credentialsProvider(credentials).serviceConfiguration(s3Config)
+        // a failed blob request dead-letters its record: ride out throttling (503 SlowDown) and brief outages
+        // with more attempts than the SDK's 3 (standard strategy: exponential backoff with jitter)
+        .overrideConfiguration(o -> o.retryStrategy(software.amazon.awssdk.awscore.retry.AwsRetryStrategy
+            .standardRetryStrategy().toBuilder().maxAttempts(MAX_ATTEMPTS).build()))
         // the fleet checks sha256 itself; the SDK's default CRC32 trailers are not understood by every S3-compatible server
         .requestChecksumCalculation(software.amazon.awssdk.core.checksums.RequestChecksumCalculation.WHEN_REQUIRED)
         .responseChecksumValidation(software.amazon.awssdk.core.checksums.ResponseChecksumValidation.WHEN_REQUIRED);
