@@ -279,6 +279,9 @@ def data_pipeline():
             [('sum by (job, topic) (kafka_consumer_fetch_manager_records_lag{job=~"trainer|distiller",topic=~".+[.]batches"})', "{{job}}")],
             w=8, decimals=0)
     b.row("Trainer input")
+    b.panel("timeseries", "Blob store bytes read and written", "Bytes per second each service reads from and writes to the blob store (folder or S3; on S3 the requests' latency per operation is fleet_blob_s3_requests_seconds).",
+            [(f"sum by (service) (rate(fleet_blob_read_bytes_total[{RI}]))", "{{service}} read"),
+             (f"sum by (service) (rate(fleet_blob_written_bytes_total[{RI}]))", "{{service}} written")], unit="Bps")
     b.panel("timeseries", "Data wait vs step time (per step)", "Mean wait for a batch (read, hash check, decode) against mean compute time, per job.",
             [(f"sum by (job_id) (rate(fleet_trainer_data_wait_seconds_sum[{RI}])) / sum by (job_id) (rate(fleet_trainer_data_wait_seconds_count[{RI}]))", "{{job_id}} data wait"),
              (f"sum by (job_id) (rate(fleet_trainer_step_seconds_sum[{RI}])) / sum by (job_id) (rate(fleet_trainer_step_seconds_count[{RI}]))", "{{job_id}} step")],

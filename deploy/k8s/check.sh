@@ -33,6 +33,7 @@ components:
   - ../components/strimzi
   - ../components/hpa
   - ../components/podmonitor
+  - ../components/shared-volume
 YAML
 
 args=()

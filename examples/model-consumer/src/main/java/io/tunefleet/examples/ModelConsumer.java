@@ -71,8 +71,18 @@ public final class ModelConsumer {
     return new ServingModel(card, download(onnxRef));
   }
 
-  private static byte[] download(JsonDocument blobRef) throws IOException {
-    return VerifiedDownload.fetch(blobRef.string("uri"), blobRef.string("sha256"),
+  /**
+   * The bytes of a file the event names ({@code BlobRef} in protobuf's JSON), checked against its sha256 and size. An
+   * {@code s3://} file is fetched through its presigned HTTPS URL (the fleet's FLEET_PRESIGN_SECONDS): no credentials.
+   */
+  static byte[] download(JsonDocument blobRef) throws IOException {
+    String uri = blobRef.string("uri");
+    String presigned = blobRef.has("presignedUrl") ? blobRef.string("presignedUrl") : "";
+    if (uri.startsWith("s3://") && presigned.isEmpty()) {
+      throw new IOException("cannot fetch " + uri + ": this example reads file: and http(s): URIs, or s3:// ones that "
+          + "carry a presigned URL (set FLEET_PRESIGN_SECONDS on the fleet)");
+    }
+    return VerifiedDownload.fetch(presigned.isEmpty() ? uri : presigned, blobRef.string("sha256"),
         blobRef.has("sizeBytes") ? blobRef.integer("sizeBytes") : -1);
   }
 
@@ -107,6 +117,23 @@ public final class ModelConsumer {
       best = p[c] > p[best] ? c : best;
     }
     return new Prediction(card.job(), card.model(), best, card.classNames().get(best), p);
+  }
+
+  private static byte[] fetchUrl(URI url, String blob) throws IOException {
+    try {
+      java.net.http.HttpResponse<byte[]> r = java.net.http.HttpClient.newBuilder()
+          .connectTimeout(java.time.Duration.ofSeconds(10)).followRedirects(java.net.http.HttpClient.Redirect.NORMAL).build()
+          .send(java.net.http.HttpRequest.newBuilder(url).timeout(java.time.Duration.ofMinutes(5)).build(),
+              java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+      if (r.statusCode() != 200) {
+        throw new IOException("cannot fetch " + blob + " from its presigned URL: HTTP " + r.statusCode()
+            + (r.statusCode() == 403 ? " (expired?)" : ""));
+      }
+      return r.body();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted fetching " + blob, e);
+    }
   }
 
   static double[] softmax(float[] logits) {

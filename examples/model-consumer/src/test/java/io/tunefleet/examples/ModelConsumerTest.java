@@ -207,6 +207,27 @@ class ModelConsumerTest {
   }
 
   @Test
+  void fetchesAnS3ModelThroughItsPresignedUrlWithoutCredentialsAndStillChecksIt() throws Exception {
+    try (io.tunefleet.common.testing.S3TestServer s3 = io.tunefleet.common.testing.S3TestServer.start()) {
+      io.tunefleet.common.blob.S3Settings s = s3.settings(s3.newRoot("models", "consumer"));
+      try (io.tunefleet.common.blob.S3BlobStore store = io.tunefleet.common.blob.S3BlobStore.open(
+          new io.tunefleet.common.blob.S3Settings(s.root(), s.endpoint(), s.region(), java.time.Duration.ofSeconds(60),
+              s.credentials()), null)) {
+        byte[] bytes = {9, 8, 7, 6};
+        io.tunefleet.proto.v1.BlobRef ref = store.presigned(store.put("jobs/j/models/student.model", bytes));
+        assertTrue(ref.getUri().startsWith("s3://"), ref.getUri());
+        assertArrayEquals(bytes, ModelConsumer.download(json(ref)));
+        store.put("jobs/j/models/student.model", new byte[] {9, 8, 7, 5}); // replaced behind the event's back
+        IOException e = assertThrows(IOException.class, () -> ModelConsumer.download(json(ref)));
+        assertTrue(e.getMessage().contains("sha256 mismatch"), e.getMessage());
+        IOException noUrl = assertThrows(IOException.class,
+            () -> ModelConsumer.download(json(ref.toBuilder().clearPresignedUrl().build())));
+        assertTrue(noUrl.getMessage().contains("FLEET_PRESIGN_SECONDS"), noUrl.getMessage());
+      }
+    }
+  }
+
+  @Test
   void softmaxSumsToOneEvenForLargeLogits() {
     double[] p = ModelConsumer.softmax(new float[] {1000f, 999f, -1000f});
     assertEquals(1.0, Arrays.stream(p).sum(), 1e-12);
@@ -227,5 +248,10 @@ class ModelConsumerTest {
     assertTrue(ModelConsumer.eventOf(saved, "b").contains("4.5"));
     assertTrue(ModelConsumer.eventOf(saved, null).contains("\"a\""));
     assertThrows(IOException.class, () -> ModelConsumer.eventOf(saved, "c"));
+  }
+
+  /** A BlobRef as the event's JSON carries it. */
+  private static JsonDocument json(io.tunefleet.proto.v1.BlobRef ref) throws IOException {
+    return JsonDocument.parse("BlobRef", com.google.protobuf.util.JsonFormat.printer().print(ref));
   }
 }

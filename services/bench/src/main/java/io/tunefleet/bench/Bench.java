@@ -76,6 +76,11 @@ final class Bench implements Callable<Integer> {
   @Option(names = "--json", description = "Print one JSON object instead of a table")
   boolean json;
 
+  @Option(names = "--compare-blob-root", description = "Also run each round's fleet on this blob store (e.g. "
+      + "s3://bucket/bench, with FLEET_S3_ENDPOINT and credentials set), in alternating order with the configured "
+      + "one, and report its images/s and what it adds to each step")
+  String compareBlobRoot;
+
   @Override
   public Integer call() throws Exception {
     if (rounds < 1) {
@@ -98,6 +103,8 @@ final class Bench implements Callable<Integer> {
     double[] bare = new double[rounds + 1];
     double[] bareWithValidation = new double[rounds + 1];
     FleetResult[] fleet = new FleetResult[rounds];
+    FleetResult[] compared = new FleetResult[rounds];
+    FleetConfig comparedConfig = compareBlobRoot == null ? null : config.with(FleetConfig.BLOB_ROOT.key(), compareBlobRoot);
     double[] ratio = new double[rounds];
     double[] ratioWithValidation = new double[rounds];
     long imagesPerEpoch = 0;
@@ -115,7 +122,20 @@ final class Bench implements Callable<Integer> {
       }
       if (i < rounds) {
         TrainingRequest run = job.toBuilder().setJobId(job.getJobId() + "-" + i).build();
+        if (comparedConfig != null && i % 2 == 1) {
+          // alternate which store goes first, so that neither always runs on a warmer machine
+          compared[i] = throughFleet(run.toBuilder().setJobId(run.getJobId() + "-compared").build(), comparedConfig,
+              imagesPerEpoch, warmupEpochs);
+        }
         fleet[i] = throughFleet(run, config, imagesPerEpoch, warmupEpochs);
+        if (comparedConfig != null && i % 2 == 0) {
+          compared[i] = throughFleet(run.toBuilder().setJobId(run.getJobId() + "-compared").build(), comparedConfig,
+              imagesPerEpoch, warmupEpochs);
+        }
+        if (comparedConfig != null) {
+          System.err.printf(Locale.ROOT, "bench: fleet on %s %.1f images/s (its steps alone: %.1f)%n", compareBlobRoot,
+              compared[i].imagesPerSecond(), compared[i].stepImagesPerSecond());
+        }
         System.err.printf(Locale.ROOT, "bench: fleet %.1f images/s (its steps alone: %.1f; %.2f s per evaluation)%n",
             fleet[i].imagesPerSecond(), fleet[i].stepImagesPerSecond(), fleet[i].evaluationSeconds());
         System.err.println("bench: cores used in the fleet's measured epochs: " + fleet[i].cpuCores());
@@ -129,6 +149,16 @@ final class Bench implements Callable<Integer> {
     double ratioMedian = median(ratio);
     double bareWithValidationMedian = median(bareWithValidation);
     double ratioWithValidationMedian = median(ratioWithValidation);
+    if (comparedConfig != null) {
+      double comparedMedian = median(Arrays.stream(compared).mapToDouble(FleetResult::imagesPerSecond).toArray());
+      int batch = resolved.getRecipe().getBatchSize();
+      // per step of `batch` images: the time the other store adds end to end (blob writes, reads, deletes, waits)
+      double addedMs = 1000.0 * batch * (1 / comparedMedian - 1 / fleetMedian);
+      System.out.printf(Locale.ROOT, "{\"compare_blob_root\":\"%s\",\"blob_root\":\"%s\",\"fleet_images_per_s\":%.1f,"
+          + "\"compared_fleet_images_per_s\":%.1f,\"compared_fleet_runs\":%s,\"fleet_runs\":%s,\"batch_size\":%d,"
+          + "\"ms_added_per_step\":%.2f}%n", compareBlobRoot, config.get(FleetConfig.BLOB_ROOT), fleetMedian, comparedMedian,
+          list(Arrays.stream(compared).mapToDouble(FleetResult::imagesPerSecond).toArray(), 1), list(fleetRates, 1), batch, addedMs);
+    }
     if (json) {
       System.out.printf(Locale.ROOT, "{\"config\":\"%s\",\"epochs_measured\":%d,\"rounds\":%d,\"fleet_images_per_s\":%.1f,"
           + "\"fleet_step_images_per_s\":%.1f,\"evaluation_s\":%.3f,\"bare_images_per_s\":%.1f,\"ratio\":%.3f,"

@@ -62,7 +62,7 @@ public final class LocalFleet implements AutoCloseable {
     EmbeddedKafka broker = null;
     FleetConfig effective = config;
     if (config.bootstrapServers().isBlank()) {
-      broker = new EmbeddedKafka(config.blobRoot().resolve("kafka-" + ProcessHandle.current().pid()), 0,
+      broker = new EmbeddedKafka(config.localStateDir().resolve("kafka-" + ProcessHandle.current().pid()), 0,
           config.getInt(FleetConfig.PARTITIONS)).start();
       effective = config.with(FleetConfig.BOOTSTRAP_SERVERS.key(), broker.bootstrapServers());
     }
@@ -73,6 +73,10 @@ public final class LocalFleet implements AutoCloseable {
         JsonObject cfg = new JsonObject()
             .put(FleetConfig.BOOTSTRAP_SERVERS.key(), effective.bootstrapServers())
             .put(FleetConfig.BLOB_ROOT.key(), effective.get(FleetConfig.BLOB_ROOT))
+            .put(FleetConfig.S3_ENDPOINT.key(), effective.get(FleetConfig.S3_ENDPOINT))
+            .put(FleetConfig.S3_REGION.key(), effective.get(FleetConfig.S3_REGION))
+            .put(FleetConfig.PRESIGN_SECONDS.key(), effective.getInt(FleetConfig.PRESIGN_SECONDS))
+            .put(FleetConfig.KEEP_CHECKPOINTS.key(), effective.get(FleetConfig.KEEP_CHECKPOINTS))
             .put(FleetConfig.DATA_ROOTS.key(), effective.get(FleetConfig.DATA_ROOTS))
             .put(FleetConfig.TOPIC_PREFIX.key(), effective.get(FleetConfig.TOPIC_PREFIX))
             .put(FleetConfig.PARTITIONS.key(), effective.getInt(FleetConfig.PARTITIONS))
@@ -103,12 +107,12 @@ public final class LocalFleet implements AutoCloseable {
 
   /** Lets `fleet submit/status/watch` in another terminal find the local broker. */
   private void writeBootstrapFile() throws IOException {
-    Files.createDirectories(config.blobRoot());
+    Files.createDirectories(config.localStateDir());
     Files.writeString(bootstrapFile(config), config.bootstrapServers(), StandardCharsets.UTF_8);
   }
 
   static Path bootstrapFile(FleetConfig config) {
-    return config.blobRoot().resolve("local-bootstrap");
+    return config.localStateDir().resolve("local-bootstrap");
   }
 
   public FleetConfig config() {

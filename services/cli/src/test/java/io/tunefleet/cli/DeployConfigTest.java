@@ -146,12 +146,24 @@ class DeployConfigTest {
           .orElseThrow(() -> new AssertionError("prometheus-compose.yml has no job " + service));
       assertEquals(port, String.valueOf(get(scrape, "dns_sd_configs", 0, "port")), "prometheus-compose.yml port of " + service);
 
-      // the blob store is mounted where FLEET_BLOB_ROOT says, in compose and in Kubernetes
       String blobRoot = configMap.get(FleetConfig.BLOB_ROOT.key());
-      assertTrue(list(composed, "volumes").stream().anyMatch(v -> String.valueOf(v).endsWith(":" + blobRoot)),
-          service + " mounts no volume at " + blobRoot + ": " + composed.get("volumes"));
-      assertTrue(list(container(service), "volumeMounts").stream().anyMatch(v -> blobRoot.equals(get(v, "mountPath"))),
-          "k8s " + service + " mounts nothing at " + blobRoot);
+      if (blobRoot.startsWith("s3://")) {
+        // the blob store is object storage: each service is told the endpoint and given credentials, and mounts
+        // no shared volume (components/shared-volume brings that back)
+        assertFalse(String.valueOf(env.get(FleetConfig.S3_ENDPOINT.key())).isBlank(), "compose " + service + " S3 endpoint");
+        assertTrue(env.containsKey("AWS_ACCESS_KEY_ID") && env.containsKey("AWS_SECRET_ACCESS_KEY"), "compose " + service
+            + " S3 credentials");
+        assertEquals("fleet-s3-credentials", get(container(service), "envFrom", 1, "secretRef", "name"),
+            "k8s " + service + " takes S3 credentials from the Secret");
+        assertTrue(list(container(service), "volumeMounts").stream().noneMatch(v -> "blobs".equals(get(v, "name"))),
+            "k8s " + service + " mounts no blob volume with an S3 blob store");
+      } else {
+        // the blob store is mounted where FLEET_BLOB_ROOT says, in compose and in Kubernetes
+        assertTrue(list(composed, "volumes").stream().anyMatch(v -> String.valueOf(v).endsWith(":" + blobRoot)),
+            service + " mounts no volume at " + blobRoot + ": " + composed.get("volumes"));
+        assertTrue(list(container(service), "volumeMounts").stream().anyMatch(v -> blobRoot.equals(get(v, "mountPath"))),
+            "k8s " + service + " mounts nothing at " + blobRoot);
+      }
       assertEquals("fleet-config", get(container(service), "envFrom", 0, "configMapRef", "name"), service + " reads fleet-config");
     }
     Map<String, String> gpu = environment(compose.get("trainer-gpu"));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tunefleet.common.blob.BlobStore;
+import io.tunefleet.common.blob.FolderBlobStore;
 import io.tunefleet.common.testing.KafkaTestCluster;
 import io.tunefleet.proto.v1.Architecture;
 import io.tunefleet.proto.v1.BaseModel;
@@ -65,7 +66,7 @@ class FleetEndToEndIT {
     assertTrue(done.getTeacher().getAccuracy() > 0.4, "a 5-class teacher must beat chance: " + done.getTeacher().getAccuracy());
     assertEquals(5, done.getTeacher().getMetrics().getPerClassCount());
     assertEquals(25, done.getTeacher().getMetrics().getConfusionCount());
-    BlobStore blobs = new BlobStore(blobRoot);
+    FolderBlobStore blobs = new FolderBlobStore(blobRoot);
     for (BlobRef ref : new BlobRef[] {done.getTeacher().getModel(), done.getStudent().getModel(), done.getLineage().getRequest()}) {
       byte[] bytes = Files.readAllBytes(blobs.pathOf(ref.getUri()));
       assertEquals(ref.getSizeBytes(), bytes.length, ref.getUri());
@@ -100,7 +101,7 @@ class FleetEndToEndIT {
     assertTrue(outcome.succeeded(), "job failed: " + outcome.lastStatus());
     ModelFinished done = outcome.finished();
     assertEquals(io.tunefleet.proto.v1.HeadSpec.Kind.MLP, done.getTeacher().getArchitecture().getHead().getKind());
-    BlobStore blobs = new BlobStore(blobRoot);
+    FolderBlobStore blobs = new FolderBlobStore(blobRoot);
     String report = new String(blobs.get(done.getReport()), java.nio.charset.StandardCharsets.UTF_8);
     for (String png : new String[] {"loss.png", "accuracy.png", "lr.png", "confusion.png", "tsne.png"}) {
       assertTrue(report.contains("(" + png + ")"), png);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tunefleet.common.blob.BlobStore;
+import io.tunefleet.common.blob.FolderBlobStore;
 import io.tunefleet.common.blob.JobPaths;
 import io.tunefleet.common.testing.KafkaTestCluster;
 import io.tunefleet.ml.bench.SyntheticPhotos;
@@ -95,7 +96,7 @@ class PhotoDatasetsIT {
     for (TrainingRequest r : jobs) {
       client.submit(r);
     }
-    BlobStore blobs = new BlobStore(blobRoot);
+    FolderBlobStore blobs = new FolderBlobStore(blobRoot);
     List<String> problems = new ArrayList<>();
     for (TrainingRequest r : jobs) {
       String id = r.getJobId();

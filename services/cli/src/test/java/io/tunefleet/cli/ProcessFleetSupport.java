@@ -68,12 +68,28 @@ final class ProcessFleetSupport implements AutoCloseable {
 
   /** A fleet with a fresh topic prefix whose blob store is {@code blobRoot}; its topics are created now. */
   static ProcessFleetSupport create(String bootstrap, Path blobRoot, int partitions) {
+    return create(bootstrap, blobRoot, partitions, new JsonObject(), Map.of());
+  }
+
+  /**
+   * A fleet whose blob store is on an S3 server ({@code s3Root} there, e.g. from {@code S3TestServer.newRoot});
+   * {@code workDir} keeps the service logs. Child processes get {@code environment} (the server's credentials).
+   */
+  static ProcessFleetSupport onS3(String bootstrap, Path workDir, int partitions, String s3Root, java.net.URI endpoint,
+      Map<String, String> environment, JsonObject settings) {
+    return create(bootstrap, workDir, partitions, settings.copy().put(FleetConfig.BLOB_ROOT.key(), s3Root)
+        .put(FleetConfig.S3_ENDPOINT.key(), endpoint.toString())
+        .put(FleetConfig.DATA_ROOTS.key(), FleetTestSupport.datasets().toString()), environment);
+  }
+
+  private static ProcessFleetSupport create(String bootstrap, Path blobRoot, int partitions, JsonObject settings,
+      Map<String, String> environment) {
     FleetConfig config = FleetConfig.load(new JsonObject()
         .put(FleetConfig.BOOTSTRAP_SERVERS.key(), bootstrap)
         .put(FleetConfig.BLOB_ROOT.key(), blobRoot.toString())
         .put(FleetConfig.DATA_ROOTS.key(), FleetTestSupport.datasets() + ":" + blobRoot)
         .put(FleetConfig.TOPIC_PREFIX.key(), "t" + UUID.randomUUID().toString().substring(0, 8))
-        .put(FleetConfig.PARTITIONS.key(), partitions), Map.of());
+        .put(FleetConfig.PARTITIONS.key(), partitions).mergeIn(settings), Map.of());
     new Topics(config).create(config);
     Path logs = blobRoot.resolve("logs");
     try {
@@ -81,8 +97,17 @@ final class ProcessFleetSupport implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return new ProcessFleetSupport(config, logs);
+    ProcessFleetSupport fleet = new ProcessFleetSupport(config, logs);
+    fleet.environment.putAll(environment);
+    return fleet;
   }
+
+  /** The blob-store settings every service of this fleet gets, in a child's environment or a verticle's config. */
+  private static final List<io.tunefleet.common.config.Setting> STORE_SETTINGS = List.of(FleetConfig.BLOB_ROOT,
+      FleetConfig.S3_ENDPOINT, FleetConfig.S3_REGION, FleetConfig.PRESIGN_SECONDS, FleetConfig.KEEP_CHECKPOINTS,
+      FleetConfig.DATA_ROOTS);
+
+  private final Map<String, String> environment = new LinkedHashMap<>();
 
   FleetConfig config() {
     return config;
@@ -136,8 +161,10 @@ final class ProcessFleetSupport implements AutoCloseable {
     ProcessBuilder pb = new ProcessBuilder(cmd);
     // the fleet's own settings come from this fleet; Kafka client properties (FLEET_KAFKA_*) pass through
     pb.environment().keySet().removeIf(k -> k.startsWith("FLEET_") && !k.startsWith("FLEET_KAFKA_"));
-    pb.environment().put(FleetConfig.BLOB_ROOT.key(), config.get(FleetConfig.BLOB_ROOT));
-    pb.environment().put(FleetConfig.DATA_ROOTS.key(), config.get(FleetConfig.DATA_ROOTS));
+    for (io.tunefleet.common.config.Setting setting : STORE_SETTINGS) {
+      pb.environment().put(setting.key(), config.get(setting));
+    }
+    pb.environment().putAll(environment);
     pb.environment().put(FleetConfig.TOPIC_PREFIX.key(), prefix());
     pb.environment().put(FleetConfig.PARTITIONS.key(), config.get(FleetConfig.PARTITIONS));
     pb.environment().put(FleetConfig.INSTANCE_ID.key(), instanceId);
@@ -161,13 +188,14 @@ final class ProcessFleetSupport implements AutoCloseable {
     }
     JsonObject cfg = new JsonObject()
         .put(FleetConfig.BOOTSTRAP_SERVERS.key(), config.bootstrapServers())
-        .put(FleetConfig.BLOB_ROOT.key(), config.get(FleetConfig.BLOB_ROOT))
-        .put(FleetConfig.DATA_ROOTS.key(), config.get(FleetConfig.DATA_ROOTS))
         .put(FleetConfig.TOPIC_PREFIX.key(), prefix())
         .put(FleetConfig.PARTITIONS.key(), config.getInt(FleetConfig.PARTITIONS))
         .put(FleetConfig.METRICS_PORT.key(), 0)
         .put(FleetConfig.DEVICE.key(), "cpu")
         .put(FleetConfig.INSTANCE_ID.key(), prefix() + "-" + service + "-inproc");
+    for (io.tunefleet.common.config.Setting setting : STORE_SETTINGS) {
+      cfg.put(setting.key(), config.get(setting));
+    }
     ServiceVerticle v = LocalFleet.SERVICES.get(service).get();
     try {
       String id = vertx.deployVerticle(v, new DeploymentOptions().setConfig(cfg))

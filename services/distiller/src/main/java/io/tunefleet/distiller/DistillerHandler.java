@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDManager;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.tunefleet.common.blob.BlobStore;
+import io.tunefleet.common.blob.CheckpointRetention;
+import io.tunefleet.common.config.FleetConfig;
 import io.tunefleet.common.blob.JobPaths;
 import io.tunefleet.common.kafka.RecordContext;
 import io.tunefleet.common.kafka.RecordHandler;
@@ -53,6 +55,8 @@ final class DistillerHandler implements RecordHandler, AutoCloseable {
   private final PhaseTrainer students;
   private final Counter finishedJobs;
   private final DistributionSummary compression;
+  private final CheckpointRetention retention;
+  private final Map<String, java.util.concurrent.atomic.AtomicLong> storedBytes = new java.util.concurrent.ConcurrentHashMap<>();
 
   DistillerHandler(ServiceContext ctx) {
     this.ctx = ctx;
@@ -62,6 +66,7 @@ final class DistillerHandler implements RecordHandler, AutoCloseable {
         .register(ctx.registry());
     this.compression = DistributionSummary.builder("fleet.distiller.compression.ratio")
         .description("Teacher parameters / student parameters of finished models").register(ctx.registry());
+    this.retention = new CheckpointRetention("all".equals(ctx.config().get(FleetConfig.KEEP_CHECKPOINTS)));
   }
 
   @Override
@@ -78,7 +83,7 @@ final class DistillerHandler implements RecordHandler, AutoCloseable {
     if (blobs.exists(JobPaths.finished(ev.getJobId()))) {
       // a replayed verdict of a finished job: resend the stored event (idempotent), announce nothing new
       ctx.producer().sendAndWait(ctx.topics().models, ev.getJobId(),
-          ModelFinished.parseFrom(blobs.read(JobPaths.finished(ev.getJobId()))));
+          presigned(ModelFinished.parseFrom(blobs.read(JobPaths.finished(ev.getJobId())))));
       return;
     }
     TrainingRequest request = TrainingRequest.parseFrom(blobs.get(ev.getRequest()));
@@ -115,23 +120,40 @@ final class DistillerHandler implements RecordHandler, AutoCloseable {
       compression.record(done.getCompressionRatio());
     }
     done.setLineage(lineage);
+    // retention: the models are exported, so each phase keeps only its best and last checkpoint
+    retention.apply(blobs, job, Phase.TRAIN, withStudent ? ev.getTeacherEpoch() : ev.getBestEpoch());
+    if (withStudent) {
+      retention.apply(blobs, job, Phase.DISTILL, ev.getBestEpoch());
+    }
+    long storedBefore = blobs.usedBytes("jobs/" + job);
     try {
-      done.setReport(JobReports.write(blobs, done.build()));
+      done.setReport(JobReports.write(blobs, done.build(), String.format(java.util.Locale.ROOT,
+          "Stored in the blob store after retention (FLEET_KEEP_CHECKPOINTS=%s): %.1f MB before this report",
+          ctx.config().get(FleetConfig.KEEP_CHECKPOINTS), storedBefore / 1e6)));
     } catch (IOException | RuntimeException e) {
       // a report that cannot be drawn must not hold back the models
       LOG.warn("{}: no job report: {}", job, e.toString());
     }
     ModelFinished event = done.build();
+    long stored = blobs.usedBytes("jobs/" + job);
+    storedBytes.computeIfAbsent(job, j -> {
+      java.util.concurrent.atomic.AtomicLong v = new java.util.concurrent.atomic.AtomicLong();
+      io.micrometer.core.instrument.Gauge.builder("fleet.distiller.job.stored", v, java.util.concurrent.atomic.AtomicLong::get)
+          .baseUnit("bytes").tag("job_id", j).description("Bytes a finished job keeps in the blob store")
+          .register(ctx.registry());
+      return v;
+    }).set(stored);
+    // stored without presigned URLs (they expire); each send, a replay's too, presigns afresh
     blobs.put(JobPaths.finished(job), event.toByteArray());
-    ctx.producer().sendAndWait(ctx.topics().models, job, event);
+    ctx.producer().sendAndWait(ctx.topics().models, job, presigned(event));
     finishedJobs.increment();
-    ctx.status(job, JobStatus.State.FINISHED, withStudent
+    ctx.status(job, JobStatus.State.FINISHED, String.format(java.util.Locale.ROOT, "%s; the job stores %.1f MB", withStudent
         ? String.format("finished: teacher accuracy %.4f macro-F1 %.4f (%d params); student accuracy %.4f macro-F1 %.4f "
             + "(%d params, %.1fx smaller, %.1f%% of the teacher's accuracy)", teacher.getAccuracy(), teacher.getMacroF1(),
             teacher.getParameterCount(), event.getStudent().getAccuracy(), event.getStudent().getMacroF1(),
             event.getStudent().getParameterCount(), event.getCompressionRatio(), 100 * event.getAccuracyRetention())
         : String.format("finished: model accuracy %.4f macro-F1 %.4f (%d params); distillation off", teacher.getAccuracy(),
-            teacher.getMacroF1(), teacher.getParameterCount()));
+            teacher.getMacroF1(), teacher.getParameterCount()), stored / 1e6));
     LOG.info("{}: finished model published", job);
   }
 
@@ -141,6 +163,26 @@ final class DistillerHandler implements RecordHandler, AutoCloseable {
         ? new String(blobs.read(JobPaths.datasetSha256(job)), StandardCharsets.UTF_8) : "";
     String base = io.tunefleet.ml.model.BaseModels.lineage(request.getBaseModel());
     return Lineage.newBuilder().setRequest(ev.getRequest()).setBaseModel(base).setDatasetSha256(datasetSha).build();
+  }
+
+  /**
+   * The event with a presigned URL on each model file and artifact, when the store makes them (S3,
+   * FLEET_PRESIGN_SECONDS > 0).
+   */
+  private ModelFinished presigned(ModelFinished event) {
+    ModelFinished.Builder b = event.toBuilder();
+    presign(b.getTeacherBuilder());
+    if (event.hasStudent()) {
+      presign(b.getStudentBuilder());
+    }
+    return b.build();
+  }
+
+  private void presign(FinishedModel.Builder model) {
+    model.setModel(blobs.presigned(model.getModel()));
+    for (Artifact.Builder a : model.getArtifactsBuilderList()) {
+      a.setFile(blobs.presigned(a.getFile()));
+    }
   }
 
   /**

@@ -15,7 +15,6 @@ import io.tunefleet.proto.v1.Phase;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -30,7 +29,7 @@ import java.util.Set;
 final class JobReports {
   private JobReports() {}
 
-  static BlobRef write(BlobStore blobs, ModelFinished done) throws IOException {
+  static BlobRef write(BlobStore blobs, ModelFinished done, String... extraNotes) throws IOException {
     String job = done.getJobId();
     List<JobHistory.Epoch> epochs = new ArrayList<>();
     Set<String> notes = new LinkedHashSet<>();
@@ -43,6 +42,7 @@ final class JobReports {
         notes.add("Dataset " + accepted);
       }
     }
+    notes.addAll(List.of(extraNotes));
     for (Phase phase : new Phase[] {Phase.TRAIN, Phase.DISTILL}) {
       for (int e = 0; blobs.exists(JobPaths.checkpointEvent(job, phase, e)); e++) {
         Checkpoint c = Checkpoint.parseFrom(blobs.read(JobPaths.checkpointEvent(job, phase, e)));
@@ -61,20 +61,35 @@ final class JobReports {
     List<String> names = m.getPerClassList().stream().map(ClassMetrics::getName).toList();
     List<JobHistory.ClassScores> perClass = m.getPerClassList().stream()
         .map(c -> new JobHistory.ClassScores(c.getName(), c.getPrecision(), c.getRecall(), c.getF1())).toList();
-    Path dir = blobs.root().resolve(JobPaths.reportDir(job));
-    Files.createDirectories(dir);
+    String dir = JobPaths.reportDir(job);
     Optional<String> tsne = Optional.empty();
-    Path tsneFile = blobs.root().resolve(JobPaths.evaluationFile(job, Phase.TRAIN, "tsne.png"));
-    if (Files.exists(tsneFile)) {
-      Files.copy(tsneFile, dir.resolve("tsne.png"), StandardCopyOption.REPLACE_EXISTING);
+    String tsnePath = JobPaths.evaluationFile(job, Phase.TRAIN, "tsne.png");
+    if (blobs.exists(tsnePath)) {
+      blobs.put(dir + "/tsne.png", blobs.read(tsnePath));
       tsne = Optional.of("tsne.png");
     }
     JobHistory history = new JobHistory(job, epochs,
         new JobHistory.Confusion(m.getConfusionList().stream().mapToLong(Long::longValue).toArray(), m.getNumClasses(), names),
         perClass, model(teacher), done.hasStudent() ? Optional.of(model(done.getStudent())) : Optional.empty(), tsne,
         List.copyOf(notes));
-    new JobReport(history).writeTo(dir);
-    return blobs.refOf(JobPaths.reportDir(job) + "/" + JobReport.MARKDOWN);
+    // rendered in a scratch folder, then stored file by file (the store may be S3), the Markdown last so that a
+    // reader who finds it finds its plots too
+    Path scratch = Files.createTempDirectory("fleet-report-");
+    try {
+      BlobRef markdown = null;
+      for (Path file : new JobReport(history).writeTo(scratch)) {
+        BlobRef ref = blobs.put(dir + "/" + file.getFileName(), Files.readAllBytes(file));
+        if (file.getFileName().toString().equals(JobReport.MARKDOWN)) {
+          markdown = ref;
+        }
+      }
+      if (markdown == null) {
+        throw new IOException("the job report wrote no " + JobReport.MARKDOWN);
+      }
+      return markdown;
+    } finally {
+      BlobStore.deleteTree(scratch);
+    }
   }
 
   private static JobHistory.Model model(FinishedModel f) {

@@ -1,140 +1,109 @@
 package io.tunefleet.common.blob;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.tunefleet.common.config.FleetConfig;
 import io.tunefleet.proto.v1.BlobRef;
 import java.io.IOException;
-import java.net.URI;
-import java.nio.file.AtomicMoveNotSupportedException;
+import java.io.InputStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Comparator;
 import java.util.HexFormat;
-import java.util.UUID;
+import java.util.List;
 
 /**
- * The claim-check store: files under one root folder (local or a shared volume), addressed by
- * {@code file://} URI, written atomically (temp file + rename) and verified against their sha256 on
- * every read. Tensors, datasets and models travel through here, never through Kafka.
+ * The claim-check store: tensors, datasets, checkpoints and models travel through here, never through Kafka.
+ * Paths are relative to the store's root ({@code jobs/JOB/...}, see {@link JobPaths}); references carry the
+ * absolute URI ({@code file:} or {@code s3:}), the sha256 and the size. Every implementation guarantees the
+ * same three things: a read through {@link #get} checks size and sha256 and never returns other bytes; a
+ * reader never sees a partly written object; writing the same path again (a replayed record) is harmless.
  */
-public final class BlobStore {
-  private final Path root;
+public interface BlobStore extends AutoCloseable {
 
-  public BlobStore(Path root) throws IOException {
-    this.root = root.toAbsolutePath().normalize();
-    Files.createDirectories(this.root);
+  /** The store {@code FLEET_BLOB_ROOT} names: a folder, or S3 for an {@code s3://BUCKET/PREFIX} root (checked now). */
+  static BlobStore open(FleetConfig config, MeterRegistry registry) throws IOException {
+    return config.blobsOnS3() ? S3BlobStore.open(S3Settings.of(config), registry) : new FolderBlobStore(config.blobRoot(), registry);
   }
 
-  public Path root() {
-    return root;
+  /** The root as a URI ({@code file:///var/fleet/} or {@code s3://bucket/prefix/}), for logs and messages. */
+  String rootUri();
+
+  /** Writes {@code bytes} at {@code relativePath}, replacing any older object, and returns its reference. */
+  BlobRef put(String relativePath, byte[] bytes) throws IOException;
+
+  /**
+   * Reads a blob and checks its size and hash: a missing object, or one whose size or sha256 differs from the
+   * reference, is a {@link CorruptBlobException} naming the URI and the problem, never data.
+   */
+  byte[] get(BlobRef ref) throws IOException;
+
+  /** Whether an object exists at {@code relativePath}. A store that cannot be reached throws {@link java.io.UncheckedIOException}. */
+  boolean exists(String relativePath);
+
+  /** The reference of an object already in the store (hash computed now), e.g. to republish it. */
+  BlobRef refOf(String relativePath) throws IOException;
+
+  /**
+   * Reads a small object written with {@link #put} at a known path, without a reference (pointers, markers).
+   * A missing one is a {@link java.nio.file.NoSuchFileException}.
+   */
+  byte[] read(String relativePath) throws IOException;
+
+  /** Deletes a folder of the store (every object under {@code relativePath/}) if it exists (consumed batches). */
+  void deleteTree(String relativePath) throws IOException;
+
+  /** Deletes the object a reference points at, if it exists. */
+  void delete(BlobRef ref) throws IOException;
+
+  /** Deletes the object at {@code relativePath}, if it exists. */
+  void delete(String relativePath) throws IOException;
+
+  /** Bytes stored under a folder of the store ({@code jobs/JOB}), or -1 when the store cannot say. */
+  long usedBytes(String relativePath);
+
+  /** Bytes used by the whole store (for the stored-bytes gauge), or -1 when the store cannot say. */
+  long usedBytes();
+
+  /** The paths of the objects under a folder of the store, relative to the root, in name order. */
+  List<String> list(String relativePath) throws IOException;
+
+  /**
+   * Opens an object by absolute URI for streaming (dataset files, which have no reference): no hash check.
+   * The URI must lie in this store (or, for S3, in a bucket its credentials can read).
+   */
+  InputStream open(String uri) throws IOException;
+
+  /**
+   * The reference with a time-limited HTTPS URL that needs no credentials ({@code presigned_url}), when the
+   * store can make one and {@code FLEET_PRESIGN_SECONDS} > 0; else the reference unchanged.
+   */
+  default BlobRef presigned(BlobRef ref) {
+    return ref;
   }
 
-  /** Writes {@code bytes} at {@code relativePath} (replacing any older file) and returns its reference. */
-  public BlobRef put(String relativePath, byte[] bytes) throws IOException {
-    Path target = resolve(relativePath);
-    Files.createDirectories(target.getParent());
-    Path tmp = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
-    Files.write(tmp, bytes);
-    try {
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-    }
-    return BlobRef.newBuilder().setUri(target.toUri().toString()).setSha256(sha256(bytes)).setSizeBytes(bytes.length).build();
-  }
+  @Override
+  default void close() {}
 
-  /** Reads a blob and checks its size and hash; a mismatch is a {@link CorruptBlobException}, never data. */
-  public byte[] get(BlobRef ref) throws IOException {
-    Path file = pathOf(ref.getUri());
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(file);
-    } catch (NoSuchFileException e) {
-      throw new CorruptBlobException(ref.getUri(), "missing");
-    }
-    if (bytes.length != ref.getSizeBytes()) {
-      throw new CorruptBlobException(ref.getUri(), "size " + bytes.length + " bytes, expected " + ref.getSizeBytes());
-    }
-    String actual = sha256(bytes);
-    if (!actual.equals(ref.getSha256())) {
-      throw new CorruptBlobException(ref.getUri(), "sha256 " + actual + ", expected " + ref.getSha256());
-    }
-    return bytes;
-  }
-
-  public boolean exists(String relativePath) {
-    return Files.isRegularFile(resolve(relativePath));
-  }
-
-  /** The reference of a file already in the store (hash computed now), e.g. to republish it. */
-  public BlobRef refOf(String relativePath) throws IOException {
-    Path file = resolve(relativePath);
-    byte[] bytes = Files.readAllBytes(file);
-    return BlobRef.newBuilder().setUri(file.toUri().toString()).setSha256(sha256(bytes)).setSizeBytes(bytes.length).build();
-  }
-
-  /** Reads a small file written with {@link #put} at a known path, without a reference (pointers, markers). */
-  public byte[] read(String relativePath) throws IOException {
-    return Files.readAllBytes(resolve(relativePath));
-  }
-
-  /** Deletes a folder of the store and everything in it (consumed batches). */
-  public void deleteTree(String relativePath) throws IOException {
-    deleteTree(resolve(relativePath));
-  }
-
-  /** Deletes {@code dir} and everything in it, if it exists (also for folders outside a store). */
-  public static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (var files = Files.walk(dir)) {
-      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
-  }
-
-  /** Bytes used by the store (for the disk-usage gauge). */
-  public long usedBytes() {
-    try (var files = Files.walk(root)) {
-      return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
-    } catch (IOException e) {
-      return -1;
-    }
-  }
-
-  public void delete(BlobRef ref) throws IOException {
-    Files.deleteIfExists(pathOf(ref.getUri()));
-  }
-
-  /** The local path of a blob URI; only {@code file:} URIs inside this store's root are accepted. */
-  public Path pathOf(String uri) {
-    URI u = URI.create(uri);
-    if (!"file".equals(u.getScheme())) {
-      throw new IllegalArgumentException("blob URI must use the file: scheme, was " + uri);
-    }
-    Path p = Path.of(u).toAbsolutePath().normalize();
-    if (!p.startsWith(root)) {
-      throw new IllegalArgumentException("blob URI " + uri + " lies outside the blob store " + root);
-    }
-    return p;
-  }
-
-  private Path resolve(String relativePath) {
-    Path p = root.resolve(relativePath).normalize();
-    if (!p.startsWith(root) || p.equals(root)) {
-      throw new IllegalArgumentException("blob path " + relativePath + " escapes the blob store");
-    }
-    return p;
-  }
-
-  public static String sha256(byte[] bytes) {
+  /** Lowercase hex sha256 of {@code bytes}: the hash every {@link BlobRef} carries. */
+  static String sha256(byte[] bytes) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  /** Deletes a local folder and everything in it, if it exists (scratch folders outside any store). */
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var files = Files.walk(dir)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.tunefleet.common.config;
 
+import io.tunefleet.common.blob.S3Location;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,8 +19,20 @@ import java.util.Properties;
 public final class FleetConfig {
   public static final Setting BOOTSTRAP_SERVERS = Setting.string("FLEET_BOOTSTRAP_SERVERS",
       "Kafka bootstrap servers; empty in local mode starts an embedded single-node KRaft broker", "");
-  public static final Setting BLOB_ROOT = Setting.string("FLEET_BLOB_ROOT",
-      "Folder of the blob store (batches, checkpoints, models); shared by all services", ".fleet");
+  public static final Setting BLOB_ROOT = new Setting("FLEET_BLOB_ROOT",
+      "Blob store (batches, checkpoints, models), shared by all services: a folder, or s3://BUCKET/PREFIX for "
+          + "S3-compatible object storage", ".fleet", FleetConfig::blobRootProblem);
+  public static final Setting S3_ENDPOINT = new Setting("FLEET_S3_ENDPOINT",
+      "S3 endpoint for MinIO, Ceph RGW or a test server (http(s)://HOST:PORT; path-style addressing); empty = AWS S3",
+      "", FleetConfig::endpointProblem);
+  public static final Setting S3_REGION = Setting.string("FLEET_S3_REGION",
+      "S3 region; empty = the AWS SDK's (AWS_REGION, profile), or us-east-1 with FLEET_S3_ENDPOINT", "");
+  public static final Setting PRESIGN_SECONDS = Setting.integer("FLEET_PRESIGN_SECONDS",
+      "With an S3 blob store: each finished model file also gets a presigned HTTPS URL valid this long (0 = none)",
+      0, 0, 604800);
+  public static final Setting KEEP_CHECKPOINTS = Setting.oneOf("FLEET_KEEP_CHECKPOINTS",
+      "Checkpoints kept when a job finishes: best-and-last (each phase's best and last epoch) or all",
+      "best-and-last", "best-and-last", "all");
   public static final Setting DATA_ROOTS = Setting.string("FLEET_DATA_ROOTS",
       "Colon-separated folders that datasets and base models may be read from (besides the blob root)", "datasets");
   public static final Setting PARTITIONS = Setting.integer("FLEET_PARTITIONS",
@@ -35,8 +48,11 @@ public final class FleetConfig {
   public static final Setting INSTANCE_ID = Setting.string("FLEET_INSTANCE_ID",
       "Name of this replica in logs, metrics and job statuses (default: service-pid)", "");
 
-  public static final List<Setting> ALL = List.of(BOOTSTRAP_SERVERS, BLOB_ROOT, DATA_ROOTS, PARTITIONS, REPLICATION,
-      TOPIC_PREFIX, METRICS_PORT, DEVICE, INSTANCE_ID);
+  public static final List<Setting> ALL = List.of(BOOTSTRAP_SERVERS, BLOB_ROOT, S3_ENDPOINT, S3_REGION, PRESIGN_SECONDS,
+      KEEP_CHECKPOINTS, DATA_ROOTS, PARTITIONS, REPLICATION, TOPIC_PREFIX, METRICS_PORT, DEVICE, INSTANCE_ID);
+
+  /** Where local state goes (the embedded broker's log, the local-bootstrap file) when the blob store is S3. */
+  static final String LOCAL_STATE_DIR = ".fleet";
 
   private static final String KAFKA_PREFIX = "FLEET_KAFKA_";
 
@@ -101,19 +117,69 @@ public final class FleetConfig {
     return get(BOOTSTRAP_SERVERS);
   }
 
+  /** Whether FLEET_BLOB_ROOT names S3 ({@code s3://BUCKET/PREFIX}) rather than a folder. */
+  public boolean blobsOnS3() {
+    return S3Location.isS3(get(BLOB_ROOT).trim());
+  }
+
+  /** The blob store's folder; only for a folder store ({@link #blobsOnS3()} false). */
   public Path blobRoot() {
+    if (blobsOnS3()) {
+      throw new IllegalStateException("FLEET_BLOB_ROOT is " + get(BLOB_ROOT) + ": the blob store has no local folder");
+    }
     return Path.of(get(BLOB_ROOT)).toAbsolutePath().normalize();
   }
 
+  /**
+   * The local folder of this machine's state: the embedded broker's log and the local-bootstrap file. The blob
+   * root when it is a folder, else {@code .fleet}.
+   */
+  public Path localStateDir() {
+    return blobsOnS3() ? Path.of(LOCAL_STATE_DIR).toAbsolutePath().normalize() : blobRoot();
+  }
+
+  /** The folders datasets and base models may be read from: FLEET_DATA_ROOTS, and the blob root when it is a folder. */
   public List<Path> dataRoots() {
     List<Path> roots = new ArrayList<>();
     for (String r : get(DATA_ROOTS).split(":")) {
-      if (!r.isBlank()) {
+      if (!r.isBlank() && !S3Location.isS3(r)) {
         roots.add(Path.of(r).toAbsolutePath().normalize());
       }
     }
-    roots.add(blobRoot());
+    if (!blobsOnS3()) {
+      roots.add(blobRoot());
+    }
     return roots.stream().distinct().toList();
+  }
+
+  private static String blobRootProblem(String value) {
+    if (value == null || value.isBlank()) {
+      return "must name a folder or an s3://BUCKET/PREFIX URI";
+    }
+    if (!S3Location.isS3(value.trim())) {
+      return null;
+    }
+    try {
+      S3Location.parse(value.trim());
+      return null;
+    } catch (IllegalArgumentException e) {
+      return e.getMessage();
+    }
+  }
+
+  private static String endpointProblem(String value) {
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    try {
+      java.net.URI u = new java.net.URI(value.trim());
+      if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
+        return "must be an http:// or https:// URL with a host (e.g. http://minio:9000), was '" + value + "'";
+      }
+      return null;
+    } catch (java.net.URISyntaxException e) {
+      return "'" + value + "' is not a valid URL: " + e.getReason();
+    }
   }
 
   public String topic(String name) {

@@ -24,8 +24,17 @@ public final class ServiceLauncher {
 
   public static void run(ServiceVerticle verticle, JsonObject config) {
     Vertx vertx = Vertx.vertx();
-    String id = vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(config))
-        .toCompletionStage().toCompletableFuture().join();
+    String id;
+    try {
+      id = vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(config))
+          .toCompletionStage().toCompletableFuture().join();
+    } catch (java.util.concurrent.CompletionException e) {
+      // bad configuration (an unknown bucket, an unreachable endpoint, …): one line that names it, and exit
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      LOG.error("cannot start: {}", cause.getMessage());
+      vertx.close();
+      throw new IllegalStateException("cannot start: " + cause.getMessage(), cause);
+    }
     CountDownLatch done = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       LOG.info("shutting down");

@@ -30,6 +30,7 @@ public abstract class ServiceVerticle extends VerticleBase {
   private RecordHandler handler;
   private PrometheusMeterRegistry registry;
   private HttpServer http;
+  private BlobStore blobs;
 
   /** The service's name: data-augmenter, trainer, evaluator or distiller. Also its consumer group. */
   protected abstract String serviceName();
@@ -48,9 +49,11 @@ public abstract class ServiceVerticle extends VerticleBase {
       Topics topics = new Topics(config);
       topics.create(config);
       registry = FleetMetrics.create(serviceName(), instance);
+      // opening the store checks it (an S3 bucket, its credentials, its endpoint) before any job is taken
+      blobs = BlobStore.open(config, registry);
+      LOG.info("{}: blob store {}", serviceName(), blobs.rootUri());
       producer = new FleetProducer(config, instance + "-producer");
-      ServiceContext context = new ServiceContext(serviceName(), instance, config, new BlobStore(config.blobRoot()),
-          producer, topics, registry);
+      ServiceContext context = new ServiceContext(serviceName(), instance, config, blobs, producer, topics, registry);
       handler = createHandler(context);
       loop = new ConsumerLoop(config, serviceName(), config.consumerGroup(serviceName()), topics(topics), handler, producer,
           topics.deadLetter, registry, instance);
@@ -83,6 +86,9 @@ public abstract class ServiceVerticle extends VerticleBase {
       }
       if (producer != null) {
         producer.close();
+      }
+      if (blobs != null) {
+        blobs.close();
       }
       return null;
     }).compose(v -> http == null ? Future.succeededFuture() : http.close())

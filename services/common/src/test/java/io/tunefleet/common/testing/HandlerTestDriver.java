@@ -53,7 +53,7 @@ public final class HandlerTestDriver {
     settings.forEach(overrides::put);
     FleetConfig config = FleetConfig.load(overrides, Map.of());
     try {
-      context = new ServiceContext(service, service + "-test", config, new BlobStore(config.blobRoot()),
+      context = new ServiceContext(service, service + "-test", config, new io.tunefleet.common.blob.FolderBlobStore(config.blobRoot()),
           new FleetProducer(producer), new Topics(config), new SimpleMeterRegistry());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
