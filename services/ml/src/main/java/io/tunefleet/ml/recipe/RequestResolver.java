@@ -51,7 +51,6 @@ public final class RequestResolver {
     }
 
     DatasetSpec ds = raw.getDataset();
-    DatasetSpec.Builder d = ds.toBuilder();
     switch (ds.getFormat()) {
       case "idx" -> {
         paths.resolve("dataset.images", ds.getImages(), true, problems);
@@ -61,7 +60,6 @@ public final class RequestResolver {
       default -> problems.add(new FieldProblem("dataset.format",
           "must be 'idx', 'image_folder' or 'csv', was '" + ds.getFormat() + "'"));
     }
-    d.setSkipUnreadable(ds.hasSkipUnreadable() && ds.getSkipUnreadable());
     Set<Integer> seen = new HashSet<>();
     for (int i = 0; i < ds.getClassesCount(); i++) {
       int c = ds.getClasses(i);
@@ -74,12 +72,6 @@ public final class RequestResolver {
     if (ds.getMaxPerClass() < 0) {
       problems.add(new FieldProblem("dataset.max_per_class", "must be >= 0 (0 = all), was " + ds.getMaxPerClass()));
     }
-    double vf = ds.hasValidationFraction() ? ds.getValidationFraction() : 0.1;
-    if (!(vf > 0 && vf <= 0.5)) {
-      problems.add(new FieldProblem("dataset.validation_fraction", "must be in (0, 0.5], was " + vf));
-    }
-    d.setValidationFraction(vf);
-    r.setDataset(d);
 
     int numClasses = raw.getNumClasses();
     if (numClasses < 2 || numClasses > 100_000) {
@@ -112,27 +104,10 @@ public final class RequestResolver {
     problems.addAll(ResNets.validate(teacher, "base_model.architecture"));
     r.setBaseModel(base.toBuilder().setArchitecture(teacher));
 
+    // every optional scalar: its default and its range, from one table
+    RequestFields.apply(r, problems);
     Recipe rc = raw.getRecipe();
-    Recipe.Builder rb = rc.toBuilder();
-    rb.setEpochs(intIn(problems, "recipe.epochs", rc.hasEpochs() ? rc.getEpochs() : 10, 1, 1000));
-    rb.setBatchSize(intIn(problems, "recipe.batch_size", rc.hasBatchSize() ? rc.getBatchSize() : 64, 2, 4096));
-    double lrHead = rc.hasLrHead() ? rc.getLrHead() : 0.05;
-    positive(problems, "recipe.lr_head", lrHead, 10);
-    rb.setLrHead(lrHead);
-    // measured (RESULTS.md): on the Fashion-MNIST transfer task one learning rate for all stages beat
-    // lower backbone rates (0.02, 0.01, 1e-4) with and without progressive unfreezing
-    double lrBackbone = rc.hasLrBackbone() ? rc.getLrBackbone() : lrHead;
-    positive(problems, "recipe.lr_backbone", lrBackbone, 10);
-    rb.setLrBackbone(lrBackbone);
-    rb.setMomentum(rangeCo(problems, "recipe.momentum", rc.hasMomentum() ? rc.getMomentum() : 0.9, 0, 1));
-    rb.setWeightDecay(rangeCc(problems, "recipe.weight_decay", rc.hasWeightDecay() ? rc.getWeightDecay() : 5e-4, 0, 0.1));
-    // measured (RESULTS.md §3): a teacher trained with label smoothing distils worse than the same student trained
-    // on the labels alone, and no better without it; so a job that distils trains its teacher without it by default
-    boolean distils = !raw.getDistillation().hasEnabled() || raw.getDistillation().getEnabled();
-    rb.setLabelSmoothing(rangeCo(problems, "recipe.label_smoothing",
-        rc.hasLabelSmoothing() ? rc.getLabelSmoothing() : distils ? 0 : 0.1, 0, 1));
-    rb.setEarlyStoppingPatience(intIn(problems, "recipe.early_stopping_patience",
-        rc.hasEarlyStoppingPatience() ? rc.getEarlyStoppingPatience() : 5, 1, 1000));
+    Recipe.Builder rb = r.getRecipeBuilder();
     if (rc.getAugmentationsCount() == 0) {
       rb.addAllAugmentations(AugmentationPipeline.defaultSpec());
     } else {
@@ -142,9 +117,8 @@ public final class RequestResolver {
         problems.addAll(e.problems());
       }
     }
-    rb.setBalancedSampling(rc.hasBalancedSampling() && rc.getBalancedSampling());
     UnfreezeSchedule u = rc.getUnfreeze();
-    UnfreezeSchedule.Builder ub = u.toBuilder();
+    UnfreezeSchedule.Builder ub = rb.getUnfreezeBuilder();
     if (u.getStagesCount() == 0) {
       ub.addAllStages(io.tunefleet.ml.train.UnfreezeSchedule.DEFAULT_STAGES);
     } else {
@@ -159,21 +133,10 @@ public final class RequestResolver {
         }
       }
     }
-    // measured (RESULTS.md): fine-tuning everything from the start beat progressive unfreezing here
-    ub.setEpochsPerStage(intIn(problems, "recipe.unfreeze.epochs_per_stage",
-        u.hasEpochsPerStage() ? u.getEpochsPerStage() : 0, 0, 1000));
-    ub.setStagesPerStep(intIn(problems, "recipe.unfreeze.stages_per_step", u.hasStagesPerStep() ? u.getStagesPerStep() : 1, 1, 5));
-    ub.setPlateauPatience(intIn(problems, "recipe.unfreeze.plateau_patience",
-        u.hasPlateauPatience() ? u.getPlateauPatience() : 0, 0, 1000));
-    ub.setPlateauMinDelta(rangeCc(problems, "recipe.unfreeze.plateau_min_delta",
-        u.hasPlateauMinDelta() ? u.getPlateauMinDelta() : 0, 0, 1));
     if (ub.getEpochsPerStage() > 0 && ub.getPlateauPatience() > 0) {
       problems.add(new FieldProblem("recipe.unfreeze.plateau_patience", "unfreezing follows epochs_per_stage ("
           + ub.getEpochsPerStage() + ") or plateau_patience (" + ub.getPlateauPatience() + "), not both: set one to 0"));
     }
-    rb.setUnfreeze(ub);
-    rb.setSeed(rc.hasSeed() ? rc.getSeed() : 42);
-    rb.setLeadEpochs(intIn(problems, "recipe.lead_epochs", rc.hasLeadEpochs() ? rc.getLeadEpochs() : 2, 1, 10));
     rc.getLrStagesMap().forEach((stage, lr) -> {
       if (!io.tunefleet.ml.model.ResNet.STAGES.contains(stage)) {
         problems.add(new FieldProblem("recipe.lr_stages." + stage,
@@ -182,30 +145,6 @@ public final class RequestResolver {
         positive(problems, "recipe.lr_stages." + stage, lr, 10);
       }
     });
-    String schedule = rc.hasLrSchedule() ? rc.getLrSchedule() : "cosine";
-    if (!List.of("cosine", "step", "constant").contains(schedule)) {
-      problems.add(new FieldProblem("recipe.lr_schedule", "must be cosine, step or constant, was '" + schedule + "'"));
-    }
-    rb.setLrSchedule(schedule);
-    rb.setWarmupEpochs(intIn(problems, "recipe.warmup_epochs", rc.hasWarmupEpochs() ? rc.getWarmupEpochs() : 0, 0,
-        Math.max(0, rb.getEpochs() - 1)));
-    rb.setLrStepEpochs(intIn(problems, "recipe.lr_step_epochs", rc.hasLrStepEpochs() ? rc.getLrStepEpochs() : 3, 1, 1000));
-    double gamma = rc.hasLrStepGamma() ? rc.getLrStepGamma() : 0.1;
-    positive(problems, "recipe.lr_step_gamma", gamma, 1);
-    rb.setLrStepGamma(gamma);
-    var cu = rc.getCurriculum();
-    var cb = cu.toBuilder().setEnabled(cu.hasEnabled() && cu.getEnabled())
-        .setStartFraction(cu.hasStartFraction() ? cu.getStartFraction() : 0.8)
-        .setStepFraction(cu.hasStepFraction() ? cu.getStepFraction() : 0.1)
-        .setEveryEpochs(cu.hasEveryEpochs() ? cu.getEveryEpochs() : 5);
-    if (!(cb.getStartFraction() > 0 && cb.getStartFraction() <= 1)) {
-      problems.add(new FieldProblem("recipe.curriculum.start_fraction", "must be in (0, 1], was " + cb.getStartFraction()));
-    }
-    rangeCc(problems, "recipe.curriculum.step_fraction", cb.getStepFraction(), 0, 1);
-    intIn(problems, "recipe.curriculum.every_epochs", cb.getEveryEpochs(), 1, 1000);
-    rb.setCurriculum(cb);
-    rb.setDiagnosticsEvery(intIn(problems, "recipe.diagnostics_every",
-        rc.hasDiagnosticsEvery() ? rc.getDiagnosticsEvery() : 50, 0, 1_000_000));
     if (rc.hasImageSize()) {
       // unset stays unset here: the default depends on the dataset's images (withImageSize, at acceptance)
       intIn(problems, "recipe.image_size", rc.getImageSize(), MIN_IMAGE_SIZE, MAX_IMAGE_SIZE);
@@ -220,23 +159,9 @@ public final class RequestResolver {
       problems.add(new FieldProblem("recipe.normalization", "must be one of "
           + java.util.Arrays.stream(Normalization.values()).map(Normalization::id).toList() + ", was '" + rc.getNormalization() + "'"));
     }
-    try {
-      rb.setTrainCrop(InputPipeline.TrainCrop.fromId(rc.hasTrainCrop() ? rc.getTrainCrop() : "random_resized_crop").id());
-    } catch (IllegalArgumentException e) {
-      problems.add(new FieldProblem("recipe.train_crop", e.getMessage()));
-    }
-    r.setRecipe(rb);
 
     Distillation ks = raw.getDistillation();
-    Distillation.Builder kb = ks.toBuilder();
-    kb.setEnabled(!ks.hasEnabled() || ks.getEnabled());
-    kb.setTemperature(ks.hasTemperature() ? ks.getTemperature() : 3.0);
-    positive(problems, "distillation.temperature", kb.getTemperature(), 100);
-    kb.setAlpha(rangeCc(problems, "distillation.alpha", ks.hasAlpha() ? ks.getAlpha() : 0.7, 0, 1));
-    kb.setEpochs(intIn(problems, "distillation.epochs", ks.hasEpochs() ? ks.getEpochs() : rb.getEpochs(), 1, 1000));
-    double lr = ks.hasLr() ? ks.getLr() : 0.05;
-    positive(problems, "distillation.lr", lr, 10);
-    kb.setLr(lr);
+    Distillation.Builder kb = r.getDistillationBuilder();
     if (kb.getEnabled() && problems.stream().noneMatch(p -> p.field().startsWith("base_model") || p.field().equals("num_classes"))) {
       if (ks.hasStudent()) {
         Architecture student = ResNets.resolve(ks.getStudent().toBuilder().setNumClasses(numClasses)
@@ -251,7 +176,6 @@ public final class RequestResolver {
         }
       }
     }
-    r.setDistillation(kb);
 
     if (!problems.isEmpty()) {
       throw new InvalidSpecException(problems);
@@ -306,17 +230,4 @@ public final class RequestResolver {
     }
   }
 
-  private static double rangeCo(List<FieldProblem> problems, String field, double v, double min, double max) {
-    if (!(v >= min && v < max)) {
-      problems.add(new FieldProblem(field, "must be in [" + min + ", " + max + "), was " + v));
-    }
-    return v;
-  }
-
-  private static double rangeCc(List<FieldProblem> problems, String field, double v, double min, double max) {
-    if (!(v >= min && v <= max)) {
-      problems.add(new FieldProblem(field, "must be in [" + min + ", " + max + "], was " + v));
-    }
-    return v;
-  }
 }
