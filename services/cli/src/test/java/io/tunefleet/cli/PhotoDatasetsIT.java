@@ -10,6 +10,7 @@ import io.tunefleet.common.testing.KafkaTestCluster;
 import io.tunefleet.ml.bench.SyntheticPhotos;
 import io.tunefleet.ml.model.ModelFile;
 import io.tunefleet.proto.v1.BlobRef;
+import io.tunefleet.proto.v1.Checkpoint;
 import io.tunefleet.proto.v1.JobStatus;
 import io.tunefleet.proto.v1.ModelFinished;
 import io.tunefleet.proto.v1.ModelManifest;
@@ -107,8 +108,9 @@ class PhotoDatasetsIT {
       }
       String normalization = id.equals("photos-csv") ? "half" : "imagenet";
       ModelFinished done = o.finished();
-      List<BlobRef> files = List.of(blobs.refOf(JobPaths.checkpoint(id, Phase.TRAIN, 0)), done.getTeacher().getModel(),
-          done.getStudent().getModel());
+      // the phase's last checkpoint (retention keeps it), and both finished models
+      BlobRef lastCheckpoint = Checkpoint.parseFrom(blobs.read(JobPaths.latestCheckpoint(id, Phase.TRAIN))).getCheckpoint();
+      List<BlobRef> files = List.of(lastCheckpoint, done.getTeacher().getModel(), done.getStudent().getModel());
       for (BlobRef ref : files) {
         ModelManifest m = ModelFile.readManifest(blobs.pathOf(ref.getUri()));
         String seen = m.getInputHeight() + "x" + m.getInputWidth() + " " + m.getNormalization();
