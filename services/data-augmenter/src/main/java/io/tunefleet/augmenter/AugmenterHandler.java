@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * batch is a deterministic function of (request, phase, epoch, index), so a replayed record rewrites
  * identical files and republishes identical references.
  */
-final class AugmenterHandler implements RecordHandler {
+final class AugmenterHandler implements RecordHandler, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AugmenterHandler.class);
 
   private final ServiceContext ctx;
@@ -67,6 +67,8 @@ final class AugmenterHandler implements RecordHandler {
   private final Counter images;
   private final Counter batches;
   private final Timer augmentTime;
+  /** Decode, crop and augment the samples of a job's batches (FLEET_AUGMENT_THREADS); daemons, so they never hold the JVM. */
+  private final java.util.concurrent.ExecutorService workers;
 
   /** What the augmenter keeps of an accepted job (rebuilt from the blob store after a restart). */
   private record Job(TrainingRequest request, BlobRef requestRef, BlobRef validationRef, BlobRef trainSplitRef,
@@ -79,6 +81,15 @@ final class AugmenterHandler implements RecordHandler {
     this.images = Counter.builder("fleet.augmenter.images").description("Images augmented and written").register(ctx.registry());
     this.batches = Counter.builder("fleet.augmenter.batches").description("Batches written and published").register(ctx.registry());
     this.augmentTime = Timer.builder("fleet.augmenter.augment").description("Time to augment, encode and write one batch")
+        .register(ctx.registry());
+    int threads = ctx.config().getInt(io.tunefleet.common.config.FleetConfig.AUGMENT_THREADS);
+    java.util.concurrent.atomic.AtomicInteger made = new java.util.concurrent.atomic.AtomicInteger();
+    this.workers = java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "augment-" + made.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    Gauge.builder("fleet.augmenter.threads", () -> threads).description("Threads that decode and augment batches (FLEET_AUGMENT_THREADS)")
         .register(ctx.registry());
     Gauge.builder("fleet.augmenter.blob.disk.used.bytes", blobs, BlobStore::usedBytes)
         .description("Bytes in the blob store").baseUnit("bytes").register(ctx.registry());
@@ -291,10 +302,23 @@ final class AugmenterHandler implements RecordHandler {
     int batchSize = r.getRecipe().getBatchSize();
     int steps = EpochBatches.steps(order.length, batchSize);
     int epochs = phase == Phase.TRAIN ? r.getRecipe().getEpochs() : r.getDistillation().getEpochs();
+    Augmentation augmentation = phase == Phase.TRAIN ? state.trainAugmentation : state.distillAugmentation;
+    // the workers decode step s+1 while this thread encodes, writes and publishes step s
+    EpochBatches.Pending next = EpochBatches.start(state.train, order, 0, batchSize, augmentation, seed, job, epoch, workers);
     for (int s = 0; s < steps; s++) {
       Timer.Sample t = Timer.start();
-      ImageBatch batch = EpochBatches.build(state.train, order, s, batchSize,
-          phase == Phase.TRAIN ? state.trainAugmentation : state.distillAugmentation, seed, job, epoch);
+      EpochBatches.Pending current = next;
+      next = s + 1 < steps ? EpochBatches.start(state.train, order, s + 1, batchSize, augmentation, seed, job, epoch, workers)
+          : null;
+      ImageBatch batch;
+      try {
+        batch = current.join();
+      } catch (RuntimeException | Error e) {
+        if (next != null) {
+          next.cancel();
+        }
+        throw e;
+      }
       BlobRef ref = blobs.put(JobPaths.batch(job, phase, epoch, s), BatchCodec.encode(batch));
       t.stop(augmentTime);
       BatchRef.Builder b = BatchRef.newBuilder().setJobId(job).setPhase(phase).setEpoch(epoch).setIndexInEpoch(s)
@@ -345,6 +369,11 @@ final class AugmenterHandler implements RecordHandler {
           .tag("job_id", j).register(ctx.registry());
       return v;
     });
+  }
+
+  @Override
+  public void close() {
+    workers.shutdownNow();
   }
 
   private void fail(String job, List<FieldProblem> problems) {
