@@ -20,6 +20,7 @@ import io.tunefleet.ml.data.EpochBatches;
 import io.tunefleet.ml.data.EpochSampler;
 import io.tunefleet.ml.data.ImageBatch;
 import io.tunefleet.ml.data.Samples;
+import io.tunefleet.ml.data.SplitShards;
 import io.tunefleet.ml.data.StratifiedSplit;
 import io.tunefleet.ml.recipe.PathPolicy;
 import io.tunefleet.ml.recipe.RequestResolver;
@@ -52,6 +53,9 @@ import org.slf4j.LoggerFactory;
  */
 final class AugmenterHandler implements RecordHandler, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AugmenterHandler.class);
+
+  /** Attempts at one piece of work that may end with the replica's death before the next is refused. */
+  static final int MAX_INTERRUPTED = 2;
 
   private final ServiceContext ctx;
   private final BlobStore blobs;
@@ -135,6 +139,39 @@ final class AugmenterHandler implements RecordHandler, AutoCloseable {
       LOG.info("request for {} replayed; already accepted", job);
       return;
     }
+    String attempt = JobPaths.inFlight(job, "accept");
+    if (interruptedBefore(attempt, job, "accepting this request")) {
+      return;
+    }
+    try {
+      accept(job, request);
+    } finally {
+      // not reached when the JVM dies (-XX:+ExitOnOutOfMemoryError, kill -9): the marker then counts the attempt
+      blobs.delete(attempt);
+    }
+  }
+
+  /**
+   * Whether the work {@code attempt} marks was interrupted {@link #MAX_INTERRUPTED} times already (the replica died
+   * doing it: in a container an OutOfMemoryError exits the JVM before any handler runs): then the job is failed,
+   * naming why, and the record is done with, so that its replay cannot stop the replica for every job again. Else
+   * the attempt is recorded before the work starts.
+   */
+  private boolean interruptedBefore(String attempt, String job, String doing) throws IOException {
+    int interrupted = blobs.exists(attempt) ? Integer.parseInt(new String(blobs.read(attempt), StandardCharsets.UTF_8).trim()) : 0;
+    if (interrupted >= MAX_INTERRUPTED) {
+      blobs.delete(attempt);
+      fail(job, List.of(new FieldProblem("dataset", "the data-augmenter stopped " + interrupted + " times while "
+          + doing + " (the replica was killed, most likely out of memory: its heap is " + Runtime.getRuntime().maxMemory() / (1 << 20)
+          + " MB); refused so that the replayed record cannot stop the replica again: use fewer or smaller images, "
+          + "or give the data-augmenter more memory")));
+      return true;
+    }
+    blobs.put(attempt, (interrupted + 1 + "\n").getBytes(StandardCharsets.UTF_8));
+    return false;
+  }
+
+  private void accept(String job, TrainingRequest request) throws IOException {
     Job state;
     try {
       state = prepare(request, true);
@@ -187,8 +224,7 @@ final class AugmenterHandler implements RecordHandler, AutoCloseable {
     try {
       if (writeBlobs) {
         requestRef = blobs.put(JobPaths.request(job), request.toByteArray());
-        validationRef = blobs.put(JobPaths.validation(job),
-            BatchCodec.encode(EpochBatches.unaugmented(data.subset(split.validation()), pipeline)));
+        validationRef = putSplit(JobPaths.validation(job), data.subset(split.validation()), pipeline);
         blobs.put(JobPaths.datasetSha256(job), loaded.sha256().getBytes(StandardCharsets.UTF_8));
       } else {
         requestRef = blobs.refOf(JobPaths.request(job));
@@ -201,7 +237,7 @@ final class AugmenterHandler implements RecordHandler, AutoCloseable {
     if (request.getRecipe().getCurriculum().getEnabled()) {
       // the evaluator scores difficulty on the unaugmented training split
       try {
-        trainSplitRef = writeBlobs ? blobs.put(JobPaths.trainSplit(job), BatchCodec.encode(EpochBatches.unaugmented(train, pipeline)))
+        trainSplitRef = writeBlobs ? putSplit(JobPaths.trainSplit(job), train, pipeline)
             : blobs.refOf(JobPaths.trainSplit(job));
       } catch (java.io.UncheckedIOException e) {
         throw new InvalidSpecException("dataset.images", e.getCause().getMessage());
@@ -218,6 +254,28 @@ final class AugmenterHandler implements RecordHandler, AutoCloseable {
         pipeline.training(ops), pipeline.evaluationThen(ops), dataset);
     jobs.put(job, state);
     return state;
+  }
+
+  /**
+   * Writes an unaugmented split (resize + centre crop) at {@code path}: one batch blob when small, else shards of
+   * {@link SplitShards#SHARD_BYTES} decoded on the workers, one at a time, and their list, so that neither this
+   * replica nor the evaluator ever holds a large split's pixels at once.
+   */
+  private BlobRef putSplit(String path, Samples samples, InputPipeline pipeline) throws IOException {
+    int perShard = SplitShards.imagesPerShard(samples.size(), pipeline.imageSize());
+    int[] order = java.util.stream.IntStream.range(0, samples.size()).toArray();
+    Augmentation view = (image, rng) -> pipeline.evaluation(image);
+    if (perShard >= samples.size()) {
+      ImageBatch all = EpochBatches.start(samples, order, 0, Math.max(1, samples.size()), view, 0, "", 0, workers).join();
+      return blobs.put(path, BatchCodec.encode(all));
+    }
+    List<BlobRef> shards = new java.util.ArrayList<>();
+    for (int from = 0; from < samples.size(); from += perShard) {
+      int[] slice = Arrays.copyOfRange(order, from, Math.min(samples.size(), from + perShard));
+      ImageBatch shard = EpochBatches.start(samples, slice, 0, slice.length, view, 0, "", 0, workers).join();
+      shards.add(blobs.put(String.format(java.util.Locale.ROOT, "%s.%05d", path, shards.size()), BatchCodec.encode(shard)));
+    }
+    return blobs.put(path, SplitShards.encode(shards));
   }
 
   private Job job(String jobId) throws IOException {
@@ -269,6 +327,12 @@ final class AugmenterHandler implements RecordHandler, AutoCloseable {
    */
   private boolean produceEpoch(Job state, Phase phase, int epoch, BlobRef teacher, BlobRef difficulty, int unfreezeStage)
       throws IOException {
+    String job = state.request.getJobId();
+    String attempt = JobPaths.inFlight(job, String.format(java.util.Locale.ROOT, "%s-e%04d",
+        phase.name().toLowerCase(java.util.Locale.ROOT), epoch));
+    if (interruptedBefore(attempt, job, "producing " + phase + " epoch " + epoch)) {
+      return false;
+    }
     try {
       produceEpochBatches(state, phase, epoch, teacher, difficulty, unfreezeStage);
       return true;
@@ -277,6 +341,8 @@ final class AugmenterHandler implements RecordHandler, AutoCloseable {
       fail(state.request.getJobId(), List.of(new FieldProblem("dataset.images", e.getCause().getMessage()
           + (state.request.getDataset().getSkipUnreadable() ? "" : "; remove the file and resubmit"))));
       return false;
+    } finally {
+      blobs.delete(attempt);
     }
   }
 
