@@ -1,12 +1,14 @@
 package io.tunefleet.bench;
 
-import io.tunefleet.ml.augment.Augmentation;
 import io.tunefleet.ml.augment.AugmentationPipeline;
 import io.tunefleet.ml.augment.HorizontalFlip;
 import io.tunefleet.ml.augment.ImageU8;
 import io.tunefleet.ml.augment.InputPipeline;
 import io.tunefleet.ml.data.Normalization;
-import io.tunefleet.ml.data.PhotoDecoder;
+import io.tunefleet.ml.data.DatasetLoader;
+import io.tunefleet.ml.data.PhotoSamples;
+import io.tunefleet.ml.recipe.PathPolicy;
+import io.tunefleet.proto.v1.DatasetSpec;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -112,14 +114,21 @@ final class PhotoBench implements Callable<Integer> {
     for (int i = 0; i < names.length; i++) {
       rates.add(new ArrayList<>());
     }
-    pipeline(files, 1.0); // warm-up: JIT
+    // indexed as at acceptance: headers only
+    int classes;
+    try (Stream<Path> s = Files.list(photos)) {
+      classes = (int) s.filter(Files::isDirectory).count();
+    }
+    PhotoSamples indexed = (PhotoSamples) DatasetLoader.load(DatasetSpec.newBuilder().setFormat("image_folder")
+        .setImages(photos.toAbsolutePath().toString()).build(), classes, new PathPolicy(List.of(photos.toAbsolutePath()))).samples();
+    pipeline(indexed, 1.0); // warm-up: JIT
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
-      pipelineOn(pool, files, 1.0);
+      pipelineOn(pool, indexed, 1.0);
       for (int r = 0; r < rounds; r++) {
         rates.get(0).add(torchvision());
-        rates.get(1).add(pipeline(files, seconds));
-        rates.get(2).add(pipelineOn(pool, files, seconds));
+        rates.get(1).add(pipeline(indexed, seconds));
+        rates.get(2).add(pipelineOn(pool, indexed, seconds));
         rates.get(3).add(decodeOnly(files, "com.sun.imageio", seconds / 2));
         rates.get(4).add(decodeOnly(files, "twelvemonkeys", seconds / 2));
         out.printf(Locale.ROOT, "round %d: torchvision %.0f img/cpu-s, fleet %.0f img/cpu-s, fleet x%d %.0f img/s%n", r + 1,
@@ -196,11 +205,14 @@ final class PhotoBench implements Callable<Integer> {
     return output.trim();
   }
 
-  /** The fleet's training input for one photo, normalised into {@code out} (CHW) at image {@code slot}. */
-  private static void sample(Path file, Augmentation training, long index, float[][] lut, float[] out, int slot) {
-    try {
-      ImageU8 img = training.apply(PhotoDecoder.decode(Files.readAllBytes(file), file.toString()),
-          AugmentationPipeline.rngFor(7, "bench", 0, index));
+  /**
+   * The fleet's training input for one photo, as the augmenter makes it (the file read, only the crop's rows
+   * decoded), normalised into {@code out} (CHW) at image {@code slot}.
+   */
+  private static void sample(PhotoSamples photos, InputPipeline.Training training, long index, float[][] lut, float[] out,
+      int slot) {
+    {
+      ImageU8 img = training.apply(photos.source((int) (index % photos.size())), AugmentationPipeline.rngFor(7, "bench", 0, index));
       byte[] px = img.pixels();
       int plane = SIZE * SIZE;
       int base = slot * 3 * plane;
@@ -209,8 +221,6 @@ final class PhotoBench implements Callable<Integer> {
         out[base + plane + i] = lut[1][px[3 * i + 1] & 0xff];
         out[base + 2 * plane + i] = lut[2][px[3 * i + 2] & 0xff];
       }
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
     }
   }
 
@@ -226,13 +236,14 @@ final class PhotoBench implements Callable<Integer> {
     return lut;
   }
 
-  private static Augmentation training() {
-    return new InputPipeline(SIZE, InputPipeline.TrainCrop.RANDOM_RESIZED_CROP, false).training(new HorizontalFlip(0.5));
+  private static InputPipeline.Training training() {
+    return (InputPipeline.Training) new InputPipeline(SIZE, InputPipeline.TrainCrop.RANDOM_RESIZED_CROP, false)
+        .training(new HorizontalFlip(0.5));
   }
 
   /** On this thread only. */
-  private Rate pipeline(List<Path> files, double secs) {
-    Augmentation training = training();
+  private Rate pipeline(PhotoSamples files, double secs) {
+    InputPipeline.Training training = training();
     float[][] lut = normalisation();
     ThreadMXBean mx = ManagementFactory.getThreadMXBean();
     long cpu = mx.getCurrentThreadCpuTime();
@@ -243,7 +254,7 @@ final class PhotoBench implements Callable<Integer> {
     while (System.nanoTime() < deadline) {
       float[] out = new float[batch * 3 * SIZE * SIZE];
       for (int s = 0; s < batch; s++) {
-        sample(files.get((int) (n % files.size())), training, n, lut, out, s);
+        sample(files, training, n, lut, out, s);
         n++;
       }
       sink += Float.floatToIntBits(out[0]);
@@ -256,8 +267,8 @@ final class PhotoBench implements Callable<Integer> {
   }
 
   /** On the pool, as the augmenter runs it: a task per sample, the next batch submitted before this one is awaited. */
-  private Rate pipelineOn(ExecutorService pool, List<Path> files, double secs) throws Exception {
-    Augmentation training = training();
+  private Rate pipelineOn(ExecutorService pool, PhotoSamples files, double secs) throws Exception {
+    InputPipeline.Training training = training();
     float[][] lut = normalisation();
     com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     long cpu = os.getProcessCpuTime();
@@ -282,13 +293,14 @@ final class PhotoBench implements Callable<Integer> {
     return new Rate(n, wall, (os.getProcessCpuTime() - cpu) / 1e9);
   }
 
-  private List<Future<?>> submit(ExecutorService pool, List<Path> files, Augmentation training, float[][] lut, long[] next) {
+  private List<Future<?>> submit(ExecutorService pool, PhotoSamples files, InputPipeline.Training training, float[][] lut,
+      long[] next) {
     float[] out = new float[batch * 3 * SIZE * SIZE];
     List<Future<?>> fs = new ArrayList<>(batch);
     for (int s = 0; s < batch; s++) {
       long index = next[0]++;
       int slot = s;
-      fs.add(pool.submit(() -> sample(files.get((int) (index % files.size())), training, index, lut, out, slot)));
+      fs.add(pool.submit(() -> sample(files, training, index, lut, out, slot)));
     }
     return fs;
   }

@@ -44,11 +44,23 @@ public final class EpochBatches {
     for (int i = r[0]; i < r[1]; i++) {
       int pos = order[i];
       // a photo dataset decodes here, one batch at a time
-      images.add(augmentation.apply(train.image(pos), AugmentationPipeline.rngFor(seed, job, epoch, i)));
+      images.add(augment(train, pos, augmentation, AugmentationPipeline.rngFor(seed, job, epoch, i)));
       labels[i - r[0]] = trainLabels[pos];
       index[i - r[0]] = trainIndex[pos];
     }
     return ImageBatch.of(images, labels, index);
+  }
+
+  /**
+   * The training view of one sample. A photo under a random resized crop is decoded only as far as its crop
+   * reaches ({@link InputPipeline.Training#apply(io.tunefleet.ml.augment.RegionSource, java.util.SplittableRandom)});
+   * the pixels are those of decoding it whole.
+   */
+  static ImageU8 augment(Samples train, int pos, Augmentation augmentation, java.util.SplittableRandom rng) {
+    if (augmentation instanceof InputPipeline.Training t && train instanceof PhotoSamples photos) {
+      return t.apply(photos.source(pos), rng);
+    }
+    return augmentation.apply(train.image(pos), rng);
   }
 
   /**
@@ -69,7 +81,7 @@ public final class EpochBatches {
     for (int i = r[0]; i < r[1]; i++) {
       int pos = order[i];
       int sample = i;
-      images.add(workers.submit(() -> augmentation.apply(train.image(pos), AugmentationPipeline.rngFor(seed, job, epoch, sample))));
+      images.add(workers.submit(() -> augment(train, pos, augmentation, AugmentationPipeline.rngFor(seed, job, epoch, sample))));
       labels[i - r[0]] = trainLabels[pos];
       index[i - r[0]] = trainIndex[pos];
     }

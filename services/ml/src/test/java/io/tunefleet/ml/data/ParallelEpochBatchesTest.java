@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tunefleet.ml.augment.Augmentation;
 import io.tunefleet.ml.augment.AugmentationPipeline;
+import io.tunefleet.ml.augment.ImageU8;
 import io.tunefleet.ml.augment.InputPipeline;
 import io.tunefleet.ml.bench.SyntheticPhotos;
 import io.tunefleet.ml.recipe.PathPolicy;
@@ -73,6 +74,21 @@ class ParallelEpochBatchesTest {
       int[] order = EpochSampler.order(train.labels(), train.numClasses(), epoch, 11L, false);
       for (int s = 0; s < one.size(); s++) {
         assertArrayEquals(one.get(s), BatchCodec.encode(EpochBatches.build(train, order, s, 8, aug, 11L, "job-p", epoch)));
+      }
+    }
+  }
+
+  @Test
+  void decodingOnlyTheCropsRegionGivesThePixelsOfDecodingTheWholePhoto() throws Exception {
+    PhotoSamples photos = (PhotoSamples) photos(root.resolve("regions"));
+    InputPipeline.Training training = (InputPipeline.Training) new InputPipeline(48, InputPipeline.TrainCrop.RANDOM_RESIZED_CROP, false)
+        .training(AugmentationPipeline.fromSpec(AugmentationPipeline.defaultSpec()));
+    // every flavour of the folder (progressive, EXIF-rotated, gray, CMYK JPEGs; PNGs), several crops each
+    for (int pos = 0; pos < photos.size(); pos++) {
+      for (long seed = 0; seed < 4; seed++) {
+        ImageU8 whole = training.apply(photos.image(pos), new java.util.SplittableRandom(seed));
+        ImageU8 region = training.apply(photos.source(pos), new java.util.SplittableRandom(seed));
+        assertArrayEquals(whole.pixels(), region.pixels(), photos.entries().get(pos).location() + " seed " + seed);
       }
     }
   }
