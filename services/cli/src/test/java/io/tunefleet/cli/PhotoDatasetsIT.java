@@ -107,7 +107,10 @@ class PhotoDatasetsIT {
       }
       String normalization = id.equals("photos-csv") ? "half" : "imagenet";
       ModelFinished done = o.finished();
-      List<BlobRef> files = List.of(blobs.refOf(JobPaths.checkpoint(id, Phase.TRAIN, 0)), done.getTeacher().getModel(),
+      // the last training checkpoint: best-and-last retention may have removed epoch 0's when epoch 1 was the best
+      BlobRef lastCheckpoint = io.tunefleet.proto.v1.Checkpoint.parseFrom(blobs.read(JobPaths.latestCheckpoint(id, Phase.TRAIN)))
+          .getCheckpoint();
+      List<BlobRef> files = List.of(lastCheckpoint, done.getTeacher().getModel(),
           done.getStudent().getModel());
       for (BlobRef ref : files) {
         ModelManifest m = ModelFile.readManifest(blobs.pathOf(ref.getUri()));
