@@ -60,4 +60,10 @@ class BenchOptionsTest {
     IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, empty::penalty);
     assertTrue(e.getMessage().contains("--phase-seconds"), e.getMessage());
   }
+
+  @Test
+  void photoBenchRefusesNothingToMeasure() {
+    assertTrue(refusal(new PhotoBench(), "--threads", "0").contains("--threads"));
+    assertTrue(refusal(new PhotoBench(), "--rounds", "0").contains("must be positive"));
+  }
 }

@@ -15,7 +15,7 @@ import picocli.CommandLine;
 /** The `fleet` script's command: the cli's commands plus the benchmarks, each answering --help. */
 class FleetWithBenchmarksTest {
   static final List<String> TOOLING = List.of("bench", "bench-pytorch", "bench-memory", "bench-neighbours",
-      "bench-augment", "ablate");
+      "bench-augment", "bench-photos", "ablate");
 
   @Test
   void addsTheBenchmarksToTheCliWhichHasNoneOfThem() {

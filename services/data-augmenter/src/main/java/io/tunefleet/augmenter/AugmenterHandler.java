@@ -20,6 +20,7 @@ import io.tunefleet.ml.data.EpochBatches;
 import io.tunefleet.ml.data.EpochSampler;
 import io.tunefleet.ml.data.ImageBatch;
 import io.tunefleet.ml.data.Samples;
+import io.tunefleet.ml.data.SplitShards;
 import io.tunefleet.ml.data.StratifiedSplit;
 import io.tunefleet.ml.recipe.PathPolicy;
 import io.tunefleet.ml.recipe.RequestResolver;
@@ -50,8 +51,11 @@ import org.slf4j.LoggerFactory;
  * batch is a deterministic function of (request, phase, epoch, index), so a replayed record rewrites
  * identical files and republishes identical references.
  */
-final class AugmenterHandler implements RecordHandler {
+final class AugmenterHandler implements RecordHandler, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AugmenterHandler.class);
+
+  /** Attempts at one piece of work that may end with the replica's death before the next is refused. */
+  static final int MAX_INTERRUPTED = 2;
 
   private final ServiceContext ctx;
   private final BlobStore blobs;
@@ -67,6 +71,8 @@ final class AugmenterHandler implements RecordHandler {
   private final Counter images;
   private final Counter batches;
   private final Timer augmentTime;
+  /** Decode, crop and augment the samples of a job's batches (FLEET_AUGMENT_THREADS); daemons, so they never hold the JVM. */
+  private final java.util.concurrent.ExecutorService workers;
 
   /** What the augmenter keeps of an accepted job (rebuilt from the blob store after a restart). */
   private record Job(TrainingRequest request, BlobRef requestRef, BlobRef validationRef, BlobRef trainSplitRef,
@@ -79,6 +85,15 @@ final class AugmenterHandler implements RecordHandler {
     this.images = Counter.builder("fleet.augmenter.images").description("Images augmented and written").register(ctx.registry());
     this.batches = Counter.builder("fleet.augmenter.batches").description("Batches written and published").register(ctx.registry());
     this.augmentTime = Timer.builder("fleet.augmenter.augment").description("Time to augment, encode and write one batch")
+        .register(ctx.registry());
+    int threads = ctx.config().getInt(io.tunefleet.common.config.FleetConfig.AUGMENT_THREADS);
+    java.util.concurrent.atomic.AtomicInteger made = new java.util.concurrent.atomic.AtomicInteger();
+    this.workers = java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "augment-" + made.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    Gauge.builder("fleet.augmenter.threads", () -> threads).description("Threads that decode and augment batches (FLEET_AUGMENT_THREADS)")
         .register(ctx.registry());
     Gauge.builder("fleet.augmenter.blob.disk.used.bytes", blobs, BlobStore::usedBytes)
         .description("Bytes in the blob store").baseUnit("bytes").register(ctx.registry());
@@ -124,6 +139,39 @@ final class AugmenterHandler implements RecordHandler {
       LOG.info("request for {} replayed; already accepted", job);
       return;
     }
+    String attempt = JobPaths.inFlight(job, "accept");
+    if (interruptedBefore(attempt, job, "accepting this request")) {
+      return;
+    }
+    try {
+      accept(job, request);
+    } finally {
+      // not reached when the JVM dies (-XX:+ExitOnOutOfMemoryError, kill -9): the marker then counts the attempt
+      blobs.delete(attempt);
+    }
+  }
+
+  /**
+   * Whether the work {@code attempt} marks was interrupted {@link #MAX_INTERRUPTED} times already (the replica died
+   * doing it: in a container an OutOfMemoryError exits the JVM before any handler runs): then the job is failed,
+   * naming why, and the record is done with, so that its replay cannot stop the replica for every job again. Else
+   * the attempt is recorded before the work starts.
+   */
+  private boolean interruptedBefore(String attempt, String job, String doing) throws IOException {
+    int interrupted = blobs.exists(attempt) ? Integer.parseInt(new String(blobs.read(attempt), StandardCharsets.UTF_8).trim()) : 0;
+    if (interrupted >= MAX_INTERRUPTED) {
+      blobs.delete(attempt);
+      fail(job, List.of(new FieldProblem("dataset", "the data-augmenter stopped " + interrupted + " times while "
+          + doing + " (the replica was killed, most likely out of memory: its heap is " + Runtime.getRuntime().maxMemory() / (1 << 20)
+          + " MB); refused so that the replayed record cannot stop the replica again: use fewer or smaller images, "
+          + "or give the data-augmenter more memory")));
+      return true;
+    }
+    blobs.put(attempt, (interrupted + 1 + "\n").getBytes(StandardCharsets.UTF_8));
+    return false;
+  }
+
+  private void accept(String job, TrainingRequest request) throws IOException {
     Job state;
     try {
       state = prepare(request, true);
@@ -176,8 +224,7 @@ final class AugmenterHandler implements RecordHandler {
     try {
       if (writeBlobs) {
         requestRef = blobs.put(JobPaths.request(job), request.toByteArray());
-        validationRef = blobs.put(JobPaths.validation(job),
-            BatchCodec.encode(EpochBatches.unaugmented(data.subset(split.validation()), pipeline)));
+        validationRef = putSplit(JobPaths.validation(job), data.subset(split.validation()), pipeline);
         blobs.put(JobPaths.datasetSha256(job), loaded.sha256().getBytes(StandardCharsets.UTF_8));
       } else {
         requestRef = blobs.refOf(JobPaths.request(job));
@@ -190,7 +237,7 @@ final class AugmenterHandler implements RecordHandler {
     if (request.getRecipe().getCurriculum().getEnabled()) {
       // the evaluator scores difficulty on the unaugmented training split
       try {
-        trainSplitRef = writeBlobs ? blobs.put(JobPaths.trainSplit(job), BatchCodec.encode(EpochBatches.unaugmented(train, pipeline)))
+        trainSplitRef = writeBlobs ? putSplit(JobPaths.trainSplit(job), train, pipeline)
             : blobs.refOf(JobPaths.trainSplit(job));
       } catch (java.io.UncheckedIOException e) {
         throw new InvalidSpecException("dataset.images", e.getCause().getMessage());
@@ -207,6 +254,28 @@ final class AugmenterHandler implements RecordHandler {
         pipeline.training(ops), pipeline.evaluationThen(ops), dataset);
     jobs.put(job, state);
     return state;
+  }
+
+  /**
+   * Writes an unaugmented split (resize + centre crop) at {@code path}: one batch blob when small, else shards of
+   * {@link SplitShards#SHARD_BYTES} decoded on the workers, one at a time, and their list, so that neither this
+   * replica nor the evaluator ever holds a large split's pixels at once.
+   */
+  private BlobRef putSplit(String path, Samples samples, InputPipeline pipeline) throws IOException {
+    int perShard = SplitShards.imagesPerShard(samples.size(), pipeline.imageSize());
+    int[] order = java.util.stream.IntStream.range(0, samples.size()).toArray();
+    Augmentation view = (image, rng) -> pipeline.evaluation(image);
+    if (perShard >= samples.size()) {
+      ImageBatch all = EpochBatches.start(samples, order, 0, Math.max(1, samples.size()), view, 0, "", 0, workers).join();
+      return blobs.put(path, BatchCodec.encode(all));
+    }
+    List<BlobRef> shards = new java.util.ArrayList<>();
+    for (int from = 0; from < samples.size(); from += perShard) {
+      int[] slice = Arrays.copyOfRange(order, from, Math.min(samples.size(), from + perShard));
+      ImageBatch shard = EpochBatches.start(samples, slice, 0, slice.length, view, 0, "", 0, workers).join();
+      shards.add(blobs.put(String.format(java.util.Locale.ROOT, "%s.%05d", path, shards.size()), BatchCodec.encode(shard)));
+    }
+    return blobs.put(path, SplitShards.encode(shards));
   }
 
   private Job job(String jobId) throws IOException {
@@ -258,6 +327,12 @@ final class AugmenterHandler implements RecordHandler {
    */
   private boolean produceEpoch(Job state, Phase phase, int epoch, BlobRef teacher, BlobRef difficulty, int unfreezeStage)
       throws IOException {
+    String job = state.request.getJobId();
+    String attempt = JobPaths.inFlight(job, String.format(java.util.Locale.ROOT, "%s-e%04d",
+        phase.name().toLowerCase(java.util.Locale.ROOT), epoch));
+    if (interruptedBefore(attempt, job, "producing " + phase + " epoch " + epoch)) {
+      return false;
+    }
     try {
       produceEpochBatches(state, phase, epoch, teacher, difficulty, unfreezeStage);
       return true;
@@ -266,6 +341,8 @@ final class AugmenterHandler implements RecordHandler {
       fail(state.request.getJobId(), List.of(new FieldProblem("dataset.images", e.getCause().getMessage()
           + (state.request.getDataset().getSkipUnreadable() ? "" : "; remove the file and resubmit"))));
       return false;
+    } finally {
+      blobs.delete(attempt);
     }
   }
 
@@ -291,10 +368,23 @@ final class AugmenterHandler implements RecordHandler {
     int batchSize = r.getRecipe().getBatchSize();
     int steps = EpochBatches.steps(order.length, batchSize);
     int epochs = phase == Phase.TRAIN ? r.getRecipe().getEpochs() : r.getDistillation().getEpochs();
+    Augmentation augmentation = phase == Phase.TRAIN ? state.trainAugmentation : state.distillAugmentation;
+    // the workers decode step s+1 while this thread encodes, writes and publishes step s
+    EpochBatches.Pending next = EpochBatches.start(state.train, order, 0, batchSize, augmentation, seed, job, epoch, workers);
     for (int s = 0; s < steps; s++) {
       Timer.Sample t = Timer.start();
-      ImageBatch batch = EpochBatches.build(state.train, order, s, batchSize,
-          phase == Phase.TRAIN ? state.trainAugmentation : state.distillAugmentation, seed, job, epoch);
+      EpochBatches.Pending current = next;
+      next = s + 1 < steps ? EpochBatches.start(state.train, order, s + 1, batchSize, augmentation, seed, job, epoch, workers)
+          : null;
+      ImageBatch batch;
+      try {
+        batch = current.join();
+      } catch (RuntimeException | Error e) {
+        if (next != null) {
+          next.cancel();
+        }
+        throw e;
+      }
       BlobRef ref = blobs.put(JobPaths.batch(job, phase, epoch, s), BatchCodec.encode(batch));
       t.stop(augmentTime);
       BatchRef.Builder b = BatchRef.newBuilder().setJobId(job).setPhase(phase).setEpoch(epoch).setIndexInEpoch(s)
@@ -345,6 +435,11 @@ final class AugmenterHandler implements RecordHandler {
           .tag("job_id", j).register(ctx.registry());
       return v;
     });
+  }
+
+  @Override
+  public void close() {
+    workers.shutdownNow();
   }
 
   private void fail(String job, List<FieldProblem> problems) {

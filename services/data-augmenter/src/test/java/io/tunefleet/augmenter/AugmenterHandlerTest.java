@@ -132,6 +132,44 @@ class AugmenterHandlerTest {
   }
 
   @Test
+  void twoAugmentThreadsPublishTheBatchesOfOneInOrder(@TempDir Path other) throws Exception {
+    // a photo folder inside the blob roots (a data root): random sizes, random resized crops to 32 px
+    Path photos = blobRoot.resolve("photos");
+    io.tunefleet.ml.bench.SyntheticPhotos.writeFolder(photos, List.of("a", "b", "c"), 12, 60, 160, 3);
+    Path photosCopy = other.resolve("photos");
+    io.tunefleet.ml.bench.SyntheticPhotos.writeFolder(photosCopy, List.of("a", "b", "c"), 12, 60, 160, 3);
+    List<List<byte[]>> runs = new java.util.ArrayList<>();
+    for (int threads : new int[] {1, 2}) {
+      Path root = threads == 1 ? blobRoot : other;
+      HandlerTestDriver d = new HandlerTestDriver("data-augmenter", root, java.util.Map.of("FLEET_AUGMENT_THREADS", threads));
+      AugmenterHandler h = new AugmenterHandler(d.context());
+      TrainingRequest base = request("par", false);
+      TrainingRequest r = base.toBuilder().setNumClasses(3)
+          .setDataset(DatasetSpec.newBuilder().setFormat("image_folder").setImages(root.resolve("photos").toString()))
+          .setRecipe(base.getRecipe().toBuilder().setImageSize(32).setBatchSize(8)).build();
+      try {
+        d.pipe(h, d.topics().requests, "par", r);
+      } finally {
+        h.close();
+      }
+      assertEquals(JobStatus.State.ACCEPTED, d.statuses().get(0).getState(), d.statuses().get(0).getMessage());
+      List<BatchRef> refs = d.published(d.topics().batches, BatchRef.parser());
+      List<byte[]> files = new java.util.ArrayList<>();
+      for (int i = 0; i < refs.size(); i++) {
+        BatchRef ref = refs.get(i);
+        assertEquals(i % ref.getStepsInEpoch(), ref.getIndexInEpoch(), "published in order with " + threads + " threads");
+        files.add(d.blobs().get(ref.getBatch()));
+      }
+      runs.add(files);
+    }
+    assertEquals(runs.get(0).size(), runs.get(1).size());
+    assertTrue(runs.get(0).size() >= LEAD * 3, "batches published: " + runs.get(0).size());
+    for (int i = 0; i < runs.get(0).size(); i++) {
+      org.junit.jupiter.api.Assertions.assertArrayEquals(runs.get(0).get(i), runs.get(1).get(i), "batch " + i);
+    }
+  }
+
+  @Test
   void anInvalidRequestIsFailedNamingEveryBadFieldAtOnce() throws Exception {
     TrainingRequest good = request("bad", true);
     TrainingRequest bad = good.toBuilder()

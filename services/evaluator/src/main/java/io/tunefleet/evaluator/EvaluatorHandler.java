@@ -9,7 +9,6 @@ import io.tunefleet.common.blob.JobPaths;
 import io.tunefleet.common.kafka.RecordContext;
 import io.tunefleet.common.kafka.RecordHandler;
 import io.tunefleet.common.service.ServiceContext;
-import io.tunefleet.ml.data.BatchCodec;
 import io.tunefleet.ml.data.ImageBatch;
 import io.tunefleet.ml.metrics.ConfusionMatrix;
 import io.tunefleet.ml.recipe.SessionConfigs;
@@ -19,6 +18,7 @@ import io.tunefleet.ml.train.Classifier;
 import io.tunefleet.ml.train.TorchThread;
 import io.tunefleet.ml.train.EarlyStopping;
 import io.tunefleet.ml.train.UnfreezeSchedule;
+import io.tunefleet.proto.v1.BlobRef;
 import io.tunefleet.proto.v1.Checkpoint;
 import io.tunefleet.proto.v1.Evaluation;
 import io.tunefleet.proto.v1.Metrics;
@@ -53,13 +53,15 @@ final class EvaluatorHandler implements RecordHandler {
   private final ServiceContext ctx;
   private final BlobStore blobs;
   private final Device device;
-  private final Map<String, ImageBatch> validationCache = new HashMap<>();
+  /** Validation and curriculum splits, shard by shard, through a cache of FLEET_EVAL_CACHE_MB. */
+  private final SplitReader splits;
   private final Map<String, Map<String, AtomicReference<Double>>> gauges = new HashMap<>();
 
   EvaluatorHandler(ServiceContext ctx) {
     this.ctx = ctx;
     this.blobs = ctx.blobs();
     this.device = io.tunefleet.ml.train.Devices.choose(ctx.config().get(io.tunefleet.common.config.FleetConfig.DEVICE));
+    this.splits = new SplitReader(blobs, (long) ctx.config().getInt(io.tunefleet.common.config.FleetConfig.EVAL_CACHE_MB) << 20);
   }
 
   @Override
@@ -81,13 +83,13 @@ final class EvaluatorHandler implements RecordHandler {
     }
     long start = System.nanoTime();
     TrainingRequest request = TrainingRequest.parseFrom(blobs.get(c.getRequest()));
-    ImageBatch validation = validation(c);
+    List<BlobRef> validation = splits.shards(c.getValidation());
     Metrics metrics;
     io.tunefleet.proto.v1.BlobRef difficulty = null;
     byte[] checkpoint = blobs.get(c.getCheckpoint());
     // curriculum: the loss of every training image under this checkpoint ranks the next epochs' data
-    ImageBatch trainSplit = c.getPhase() == Phase.TRAIN && c.hasTrainSplit() ? BatchCodec.decode(blobs.get(c.getTrainSplit())) : null;
-    Scores scores = TorchThread.call(() -> score(checkpoint, validation, trainSplit));
+    List<BlobRef> trainSplit = c.getPhase() == Phase.TRAIN && c.hasTrainSplit() ? splits.shards(c.getTrainSplit()) : null;
+    Scores scores = score(checkpoint, validation, trainSplit);
     metrics = scores.confusion().toProto(classNames(request));
     if (scores.losses() != null) {
       difficulty = blobs.put(JobPaths.evaluationFile(job, c.getPhase(), String.format(java.util.Locale.ROOT,
@@ -158,17 +160,81 @@ final class EvaluatorHandler implements RecordHandler {
   /** What libtorch computes for one checkpoint: its confusion on the validation split, its loss per training image. */
   private record Scores(ConfusionMatrix confusion, float[] losses) {}
 
-  /** On the torch thread: the checkpoint scored on the validation split and, for the curriculum, the training split. */
-  private Scores score(byte[] checkpoint, ImageBatch validation, ImageBatch trainSplit) throws IOException {
-    try (Classifier model = Classifier.load(checkpoint, validation.height(), device)) {
-      return new Scores(model.evaluate(validation, 256), trainSplit == null ? null : model.losses(trainSplit, 256));
+  /**
+   * The checkpoint scored on the validation split and, for the curriculum, the training split, one shard at a
+   * time: shards are read here, on the consumer thread, and only the libtorch work goes to the torch thread.
+   */
+  private Scores score(byte[] checkpoint, List<BlobRef> validation, List<BlobRef> trainSplit) throws Exception {
+    int side = splits.shard(validation.get(0)).height();
+    Classifier model = TorchThread.call(() -> Classifier.load(checkpoint, side, device));
+    try {
+      ConfusionMatrix cm = null;
+      for (BlobRef ref : validation) {
+        ImageBatch shard = splits.shard(ref);
+        ConfusionMatrix sofar = cm;
+        cm = TorchThread.call(() -> sofar == null ? model.evaluate(shard, 256) : model.evaluate(shard, 256, sofar));
+      }
+      float[] losses = null;
+      if (trainSplit != null) {
+        List<float[]> parts = new ArrayList<>();
+        int n = 0;
+        for (BlobRef ref : trainSplit) {
+          ImageBatch shard = splits.shard(ref);
+          float[] part = TorchThread.call(() -> model.losses(shard, 256));
+          parts.add(part);
+          n += part.length;
+        }
+        losses = new float[n];
+        int at = 0;
+        for (float[] part : parts) {
+          System.arraycopy(part, 0, losses, at, part.length);
+          at += part.length;
+        }
+      }
+      return new Scores(cm, losses);
+    } finally {
+      TorchThread.call(() -> {
+        model.close();
+        return null;
+      });
     }
+  }
+
+  /** The first {@code n} images of a split (fewer when it is smaller), read shard by shard. */
+  private ImageBatch firstImages(List<BlobRef> split, int n) throws IOException {
+    List<ImageBatch> parts = new ArrayList<>();
+    int have = 0;
+    for (BlobRef ref : split) {
+      if (have >= n) {
+        break;
+      }
+      ImageBatch shard = splits.shard(ref);
+      ImageBatch part = shard.slice(0, Math.min(shard.size(), n - have));
+      parts.add(part);
+      have += part.size();
+    }
+    if (parts.size() == 1) {
+      return parts.get(0);
+    }
+    ImageBatch first = parts.get(0);
+    int per = first.height() * first.width() * first.channels();
+    byte[] pixels = new byte[have * per];
+    int[] labels = new int[have];
+    int[] index = new int[have];
+    int at = 0;
+    for (ImageBatch p : parts) {
+      System.arraycopy(p.pixels(), 0, pixels, at * per, p.size() * per);
+      System.arraycopy(p.labels(), 0, labels, at, p.size());
+      System.arraycopy(p.sourceIndex(), 0, index, at, p.size());
+      at += p.size();
+    }
+    return new ImageBatch(have, first.height(), first.width(), first.channels(), labels, index, pixels);
   }
 
   /** t-SNE of the best checkpoint's penultimate features on (up to 500 images of) the validation split. */
   private io.tunefleet.proto.v1.BlobRef tsne(String job, Phase phase, io.tunefleet.proto.v1.BlobRef best, int bestEpoch,
-      ImageBatch validation, List<String> names) throws Exception {
-    ImageBatch points = validation.slice(0, Math.min(validation.size(), TSNE_POINTS));
+      List<BlobRef> validation, List<String> names) throws Exception {
+    ImageBatch points = firstImages(validation, TSNE_POINTS);
     byte[] checkpoint = blobs.get(best);
     double[][] features = TorchThread.call(() -> features(checkpoint, points));
     double[][] xy = Tsne.builder().optIterations(750).optSeed(42).build().embed(features);
@@ -208,18 +274,6 @@ final class EvaluatorHandler implements RecordHandler {
           .tags(Tags.of("job_id", job, "phase", phase.name().toLowerCase(java.util.Locale.ROOT))).register(ctx.registry());
       return ref;
     }).set(value);
-  }
-
-  private ImageBatch validation(Checkpoint c) throws IOException {
-    ImageBatch cached = validationCache.get(c.getValidation().getSha256());
-    if (cached == null) {
-      cached = BatchCodec.decode(blobs.get(c.getValidation()));
-      if (validationCache.size() > 8) {
-        validationCache.clear();
-      }
-      validationCache.put(c.getValidation().getSha256(), cached);
-    }
-    return cached;
   }
 
   /** What the early-stopping rule remembers, as the last verdict recorded it. */

@@ -132,6 +132,44 @@ class EvaluatorHandlerTest {
   }
 
   @Test
+  void aShardedValidationSplitScoresAsOneBlobWithoutACache() throws Exception {
+    Job job = new Job("whole", 3, 5);
+    Checkpoint c = job.checkpoint(0);
+    Evaluation whole = judge(handler, c);
+    // the same images as three shards and their list, as the augmenter writes a large photo split
+    ImageBatch all = BatchCodec.decode(driver.blobs().get(job.validation));
+    List<BlobRef> shards = new ArrayList<>();
+    for (int from = 0; from < all.size(); from += 7) {
+      shards.add(driver.blobs().put(JobPaths.validation("sharded") + "." + shards.size(),
+          BatchCodec.encode(all.slice(from, Math.min(all.size(), from + 7)))));
+    }
+    BlobRef list = driver.blobs().put(JobPaths.validation("sharded"), io.tunefleet.ml.data.SplitShards.encode(shards));
+    HandlerTestDriver uncached = new HandlerTestDriver("evaluator", blobRoot, java.util.Map.of("FLEET_EVAL_CACHE_MB", 0));
+    EvaluatorHandler reader = new EvaluatorHandler(uncached.context());
+    uncached.pipe(reader, uncached.topics().checkpoints, "sharded", c.toBuilder().setJobId("sharded").setValidation(list).build());
+    Evaluation sharded = uncached.published(uncached.topics().evaluations, Evaluation.parser()).get(0);
+    assertTrue(shards.size() >= 3, "shards: " + shards.size());
+    assertEquals(whole.getMetrics().getConfusionList(), sharded.getMetrics().getConfusionList(), "every image scored once");
+    assertEquals(whole.getMetrics().getAccuracy(), sharded.getMetrics().getAccuracy());
+    assertEquals(whole.getMetrics().getMacroF1(), sharded.getMetrics().getMacroF1());
+  }
+
+  @Test
+  void theSplitCacheStaysWithinItsBytes() throws Exception {
+    ImageBatch a = images(10, 1);
+    ImageBatch b = images(10, 2);
+    long one = a.pixels().length + 8L * a.size();
+    BlobRef ra = driver.blobs().put("jobs/c/a", BatchCodec.encode(a));
+    BlobRef rb = driver.blobs().put("jobs/c/b", BatchCodec.encode(b));
+    SplitReader reader = new SplitReader(driver.blobs(), one + one / 2);
+    assertEquals(List.of(ra), reader.shards(ra), "a batch blob is a split of one shard");
+    assertEquals(one, reader.cachedBytes());
+    assertEquals(a.labels().length, reader.shard(rb).size());
+    assertEquals(one, reader.cachedBytes(), "b took a's place: two shards do not fit");
+    assertTrue(java.util.Arrays.equals(a.pixels(), reader.shard(ra).pixels()), "a read again from the blob store");
+  }
+
+  @Test
   void aCheckpointGetsAVerdictThatIsStoredAndPublished() throws Exception {
     Job job = new Job("scored", 3, 5);
     Checkpoint c = job.checkpoint(0);

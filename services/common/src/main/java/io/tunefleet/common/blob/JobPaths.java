@@ -8,7 +8,8 @@ import java.util.Locale;
  * <pre>
  * jobs/JOB/request.pb                      the accepted, fully resolved TrainingRequest
  * jobs/JOB/accepted                        written once the first epochs are published
- * jobs/JOB/data/validation.batch           the validation split (unaugmented)
+ * jobs/JOB/data/validation.batch           the validation split (unaugmented): one batch, or a list of shards
+ * jobs/JOB/in-flight/accept                work under way (its attempts), deleted when it ends; left by a crash
  * jobs/JOB/batches/train/e0003/s00012.batch
  * jobs/JOB/checkpoints/train/e0003.ckpt    weights + momentum + manifest
  * jobs/JOB/checkpoints/train/latest.pb     the last Checkpoint event (resume point)
@@ -26,6 +27,14 @@ public final class JobPaths {
 
   public static String accepted(String job) {
     return "jobs/" + job + "/accepted";
+  }
+
+  /**
+   * The marker of heavy work under way on a job ({@code accept}, {@code train-e0003}): written before it starts,
+   * deleted when it ends, so one left behind means the replica died doing it (the count of such attempts).
+   */
+  public static String inFlight(String job, String work) {
+    return "jobs/" + job + "/in-flight/" + work;
   }
 
   public static String validation(String job) {

@@ -48,8 +48,17 @@ public final class FleetConfig {
   public static final Setting INSTANCE_ID = Setting.string("FLEET_INSTANCE_ID",
       "Name of this replica in logs, metrics and job statuses (default: service-pid)", "");
 
+  public static final Setting AUGMENT_THREADS = Setting.integer("FLEET_AUGMENT_THREADS",
+      "Threads of the data-augmenter that decode, crop and augment one job's batches (default: the processors the JVM "
+          + "sees, a container's CPU limit included)", Runtime.getRuntime().availableProcessors(), 1, 1024);
+  public static final Setting EVAL_CACHE_MB = Setting.integer("FLEET_EVAL_CACHE_MB",
+      "MiB of decoded validation pixels the evaluator keeps between evaluations (default: a quarter of the JVM's heap); "
+          + "a larger split is read from the blob store shard by shard", (int) Math.max(16, Runtime.getRuntime().maxMemory() / 4 >> 20),
+      0, 1 << 20);
+
   public static final List<Setting> ALL = List.of(BOOTSTRAP_SERVERS, BLOB_ROOT, S3_ENDPOINT, S3_REGION, PRESIGN_SECONDS,
-      KEEP_CHECKPOINTS, DATA_ROOTS, PARTITIONS, REPLICATION, TOPIC_PREFIX, METRICS_PORT, DEVICE, INSTANCE_ID);
+      KEEP_CHECKPOINTS, DATA_ROOTS, PARTITIONS, REPLICATION, TOPIC_PREFIX, METRICS_PORT, DEVICE, INSTANCE_ID,
+      AUGMENT_THREADS, EVAL_CACHE_MB);
 
   /** Where local state goes (the embedded broker's log, the local-bootstrap file) when the blob store is S3. */
   static final String LOCAL_STATE_DIR = ".fleet";

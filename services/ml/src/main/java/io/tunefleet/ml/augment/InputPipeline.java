@@ -90,7 +90,35 @@ public final class InputPipeline {
     if (identity) {
       return recipeOps;
     }
-    return (image, rng) -> recipeOps.apply(trainingCrop(image, rng), rng);
+    return new Training(recipeOps);
+  }
+
+  /**
+   * The training transform of a photo dataset: the same crop, drawn from the same stream, but taken from a
+   * {@link RegionSource}, so the decoder produces only the rows and columns the crop needs. The result is the
+   * {@link Augmentation#apply} of the decoded whole image, byte for byte.
+   */
+  public final class Training implements Augmentation {
+    private final Augmentation recipeOps;
+
+    private Training(Augmentation recipeOps) {
+      this.recipeOps = recipeOps;
+    }
+
+    @Override
+    public ImageU8 apply(ImageU8 image, SplittableRandom rng) {
+      return recipeOps.apply(trainingCrop(image, rng), rng);
+    }
+
+    /** {@link #apply} of {@code source}'s image, decoding only the crop's region when the crop is random. */
+    public ImageU8 apply(RegionSource source, SplittableRandom rng) {
+      if (trainCrop == TrainCrop.CENTER_CROP) {
+        return apply(source.whole(), rng);
+      }
+      RandomResizedCrop.Crop c = sampler.sampleCrop(source.height(), source.width(), rng);
+      ImageU8 region = source.region(c.y(), c.x(), c.height(), c.width());
+      return recipeOps.apply(AntialiasedResize.resize(region, 0, 0, c.height(), c.width(), imageSize, imageSize), rng);
+    }
   }
 
   /** The evaluation geometry followed by {@code recipeOps} (the distillation phase's inputs). */

@@ -78,8 +78,23 @@ public final class PhotoDecoder {
 
   /** Decodes {@code file} (named {@code name} in errors) into 8-bit RGB, EXIF orientation applied. */
   public static ImageU8 decode(byte[] file, String name) throws UnreadableImageException {
+    return decode(file, name, null);
+  }
+
+  /**
+   * The rows {@code y..y+h-1} and columns {@code x..x+w-1} of the upright image of {@code file}: the same pixels
+   * as {@link #decode} and a crop, but a JPEG without EXIF rotation is decoded only down to the region's last row,
+   * and only the region is converted (the random crop of the training input needs a fraction of the photo).
+   */
+  public static ImageU8 decodeRegion(byte[] file, String name, int y, int x, int h, int w) throws UnreadableImageException {
+    return decode(file, name, new java.awt.Rectangle(x, y, w, h));
+  }
+
+  private static ImageU8 decode(byte[] file, String name, java.awt.Rectangle region) throws UnreadableImageException {
     String format = format(file, name);
     int orientation = ExifOrientation.of(file, format);
+    // the reader crops in stored coordinates: for a rotated or mirrored photo, decode the whole and crop upright
+    boolean readerCrops = region != null && format.equals("jpeg") && orientation <= 1;
     BufferedImage img;
     try (ImageInputStream in = memoryStream(file)) {
       ImageReader reader = reader(in, format, name);
@@ -96,7 +111,13 @@ public final class PhotoDecoder {
         // one reader for the header checks and the pixels: the size is known before any buffer is allocated
         checkSize(reader.getHeight(0), reader.getWidth(0), name);
         checkComplete(file, format, name);
-        img = reader.read(0);
+        if (readerCrops) {
+          javax.imageio.ImageReadParam param = reader.getDefaultReadParam();
+          param.setSourceRegion(region);
+          img = reader.read(0, param);
+        } else {
+          img = reader.read(0);
+        }
       } finally {
         reader.dispose();
       }
@@ -108,7 +129,23 @@ public final class PhotoDecoder {
     } catch (IOException | RuntimeException e) {
       throw new UnreadableImageException(name + " is not a readable image: " + e.getMessage());
     }
-    return ExifOrientation.apply(toRgb(img), orientation);
+    if (readerCrops) {
+      if (img.getHeight() != region.height || img.getWidth() != region.width) {
+        throw new UnreadableImageException(name + " is not a readable image: region " + region + " decoded as "
+            + img.getWidth() + "x" + img.getHeight());
+      }
+      return toRgb(img);
+    }
+    ImageU8 upright = ExifOrientation.apply(toRgb(img), orientation);
+    if (region == null) {
+      return upright;
+    }
+    byte[] out = new byte[region.height * region.width * 3];
+    for (int y = 0; y < region.height; y++) {
+      System.arraycopy(upright.pixels(), ((region.y + y) * upright.width() + region.x) * 3, out, y * region.width * 3,
+          region.width * 3);
+    }
+    return new ImageU8(region.height, region.width, 3, out);
   }
 
   /** In memory: ImageIO's default stream cache would write each photo to a temporary file first. */

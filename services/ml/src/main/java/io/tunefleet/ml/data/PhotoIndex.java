@@ -31,6 +31,12 @@ public final class PhotoIndex {
   /** Bytes read from the end: the format's end marker, which a cut-off copy lacks. */
   static final int TAIL = 1024;
   private static final String FIELD = "dataset.images";
+  /** Heap bytes of one index entry besides its location's characters (record, boxed arrays, String headers). */
+  static final int ENTRY_OVERHEAD_BYTES = 120;
+
+  private final long budgetBytes;
+  private long indexBytes;
+  private int indexed;
 
   /** An indexed dataset: its samples, the user's own split when it has one, what was skipped, the fingerprint. */
   public record Indexed(PhotoSamples samples, StratifiedSplit presetSplit, int skipped, List<String> skippedFiles,
@@ -43,7 +49,8 @@ public final class PhotoIndex {
   private final List<String> unreadable = new ArrayList<>();
   private int unreadableCount;
 
-  private PhotoIndex(DatasetFiles files, int maxPerClass, boolean skipUnreadable) {
+  private PhotoIndex(DatasetFiles files, int maxPerClass, boolean skipUnreadable, long budgetBytes) {
+    this.budgetBytes = budgetBytes;
     this.files = files;
     this.maxPerClass = maxPerClass;
     this.skipUnreadable = skipUnreadable;
@@ -57,7 +64,13 @@ public final class PhotoIndex {
   /** An image folder: class sub-folders, or {@code train/} and {@code val/} with the same class sub-folders. */
   public static Indexed imageFolder(DatasetFiles files, String root, int maxPerClass, boolean skipUnreadable)
       throws IOException {
-    PhotoIndex index = new PhotoIndex(files, maxPerClass, skipUnreadable);
+    return imageFolder(files, root, maxPerClass, skipUnreadable, defaultBudget());
+  }
+
+  /** {@link #imageFolder(DatasetFiles, String, int, boolean)} with an index of at most {@code budgetBytes}. */
+  static Indexed imageFolder(DatasetFiles files, String root, int maxPerClass, boolean skipUnreadable, long budgetBytes)
+      throws IOException {
+    PhotoIndex index = new PhotoIndex(files, maxPerClass, skipUnreadable, budgetBytes);
     List<FieldProblem> problems = new ArrayList<>();
     Map<String, String> top = byName(files, files.folders(root));
     if (top.containsKey("train") && top.containsKey("val")) {
@@ -98,7 +111,7 @@ public final class PhotoIndex {
    */
   public static Indexed csv(DatasetFiles files, PathPolicy roots, String manifest, int numClasses, List<String> classNames,
       int maxPerClass, boolean skipUnreadable) throws IOException {
-    PhotoIndex index = new PhotoIndex(files, maxPerClass, skipUnreadable);
+    PhotoIndex index = new PhotoIndex(files, maxPerClass, skipUnreadable, defaultBudget());
     byte[] text = files.read(manifest);
     index.digest.update(text);
     List<List<String>> rows = CsvRows.parse(new String(text, StandardCharsets.UTF_8));
@@ -245,6 +258,16 @@ public final class PhotoIndex {
    * its metadata reaches further), or null when it is unreadable (recorded).
    */
   private PhotoSamples.Entry entry(String location, int label, int sourceIndex) {
+    // what one entry holds on the heap (its record, the location string, label and index arrays), and as much
+    // again for the file listing it came from
+    indexBytes += 2 * (ENTRY_OVERHEAD_BYTES + location.length());
+    indexed++;
+    if (indexBytes > budgetBytes) {
+      throw new InvalidSpecException(FIELD, "too many files for this data-augmenter: the index of the first " + indexed
+          + " alone needs about " + (indexBytes >> 20) + " MB, more than the " + (budgetBytes >> 20)
+          + " MB (a quarter of its " + (Runtime.getRuntime().maxMemory() >> 20) + " MB heap) an index may take; give it more "
+          + "memory (-Xmx, the container's limit) or split the dataset");
+    }
     try {
       if (!files.isFile(location)) {
         throw new UnreadableImageException(location + " does not exist");
@@ -270,6 +293,11 @@ public final class PhotoIndex {
       }
       return null;
     }
+  }
+
+  /** The most heap an index may take: a quarter of the JVM's, the rest for batches being decoded and written. */
+  static long defaultBudget() {
+    return Runtime.getRuntime().maxMemory() / 4;
   }
 
   private void finish(List<FieldProblem> problems) {

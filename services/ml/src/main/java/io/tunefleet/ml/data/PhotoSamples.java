@@ -64,6 +64,38 @@ public final class PhotoSamples implements Samples {
     }
   }
 
+  /** The photo at {@code position}, not yet decoded: its size from the header, its pixels region by region. */
+  public io.tunefleet.ml.augment.RegionSource source(int position) {
+    Entry e = entries.get(position);
+    return new io.tunefleet.ml.augment.RegionSource() {
+      @Override
+      public int height() {
+        return e.height();
+      }
+
+      @Override
+      public int width() {
+        return e.width();
+      }
+
+      @Override
+      public ImageU8 region(int y, int x, int h, int w) {
+        try {
+          return PhotoDecoder.decodeRegion(files.read(e.location()), e.location(), y, x, h, w);
+        } catch (UnreadableImageException ex) {
+          throw new UncheckedIOException(ex);
+        } catch (IOException ex) {
+          throw new UncheckedIOException(new UnreadableImageException(e.location() + " cannot be read: " + ex.getMessage()));
+        }
+      }
+
+      @Override
+      public ImageU8 whole() {
+        return image(position);
+      }
+    };
+  }
+
   @Override
   public PhotoSamples subset(int[] positions) {
     Entry[] out = new Entry[positions.length];

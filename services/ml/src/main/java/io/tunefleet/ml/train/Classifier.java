@@ -91,7 +91,11 @@ public final class Classifier implements AutoCloseable {
 
   /** Confusion matrix and mean cross-entropy over {@code data}, in chunks of {@code batchSize}. */
   public ConfusionMatrix evaluate(ImageBatch data, int batchSize) {
-    ConfusionMatrix cm = new ConfusionMatrix(net.architecture().getNumClasses());
+    return evaluate(data, batchSize, new ConfusionMatrix(net.architecture().getNumClasses()));
+  }
+
+  /** {@link #evaluate(ImageBatch, int)} added into {@code cm}: a split read shard by shard. */
+  public ConfusionMatrix evaluate(ImageBatch data, int batchSize, ConfusionMatrix cm) {
     for (int from = 0; from < data.size(); from += batchSize) {
       ImageBatch chunk = data.slice(from, Math.min(data.size(), from + batchSize));
       try (NDManager scope = manager().newSubManager()) {

@@ -79,6 +79,20 @@ class PhotoDecoderTest {
       System.out.printf("PIL parity | %s | %.4f within 2 grey levels | worst %d%n", f[0], fraction, worst);
       // JPEGs: two IDCT implementations (libjpeg-turbo in PIL, the JDK's libjpeg) differ by a level or two
       assertTrue(fraction >= 0.99, f[0] + ": only " + fraction + " within 2 grey levels of PIL (worst " + worst + ")");
+      // a training crop's region (decoded by the reader for an unrotated JPEG) is the crop of the whole, exactly
+      int ry = h / 5;
+      int rx = w / 3;
+      int rh = h / 2;
+      int rw = w / 2;
+      ImageU8 region = PhotoDecoder.decodeRegion(file, f[0], ry, rx, rh, rw);
+      assertEquals(rh + "x" + rw, region.height() + "x" + region.width(), f[0] + ": region size");
+      for (int y = 0; y < rh; y++) {
+        for (int i = 0; i < rw * 3; i++) {
+          if (region.pixels()[y * rw * 3 + i] != decoded.pixels()[((ry + y) * w + rx) * 3 + i]) {
+            throw new AssertionError(f[0] + ": region pixel (" + y + ", " + i / 3 + ") differs from the whole image's");
+          }
+        }
+      }
       checked++;
     }
     assertEquals(16, checked);

@@ -65,6 +65,21 @@ class PhotoIndexTest {
   }
 
   @Test
+  void aDatasetWhoseIndexWouldNotFitIsRefusedNamingTheBound() throws Exception {
+    Path folder = root.resolve("many");
+    List<Path> files = SyntheticPhotos.writeFolder(folder, List.of("a", "b"), 10, 40, 60, 2);
+    long perEntry = 2L * (PhotoIndex.ENTRY_OVERHEAD_BYTES + files.get(0).toString().length());
+    // room for about 5 entries of 20: refused while indexing, before the rest is read
+    InvalidSpecException e = assertThrows(InvalidSpecException.class,
+        () -> PhotoIndex.imageFolder(new LocalDatasetFiles(paths()), folder.toString(), 0, false, 5 * perEntry));
+    String problem = e.problems().get(0).toString();
+    assertTrue(problem.startsWith("dataset.images: too many files for this data-augmenter"), problem);
+    assertTrue(problem.contains("give it more memory"), problem);
+    // with the default bound (a quarter of the heap) the same folder is indexed
+    assertEquals(20, PhotoIndex.imageFolder(new LocalDatasetFiles(paths()), folder.toString(), 0, false).samples().size());
+  }
+
+  @Test
   void aDatasetOfImagesAlreadyAtTheInputSizePassesThroughUnchanged() throws Exception {
     Path folder = root.resolve("square");
     SplittableRandom rng = new SplittableRandom(3);
