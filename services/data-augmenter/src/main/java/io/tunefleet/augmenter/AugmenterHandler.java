@@ -50,12 +50,14 @@ import org.slf4j.LoggerFactory;
  * batch is a deterministic function of (request, phase, epoch, index), so a replayed record rewrites
  * identical files and republishes identical references.
  */
-final class AugmenterHandler implements RecordHandler {
+final class AugmenterHandler implements RecordHandler, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AugmenterHandler.class);
 
   private final ServiceContext ctx;
   private final BlobStore blobs;
   private final PathPolicy paths;
+  /** The files of s3:// datasets; null when FLEET_DATA_ROOTS names no s3:// prefix. */
+  private final S3DatasetFiles objectFiles;
   private final Map<String, Job> jobs = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, Job> eldest) {
@@ -75,7 +77,13 @@ final class AugmenterHandler implements RecordHandler {
   AugmenterHandler(ServiceContext ctx) {
     this.ctx = ctx;
     this.blobs = ctx.blobs();
-    this.paths = new PathPolicy(ctx.config().dataRoots());
+    try {
+      this.objectFiles = S3DatasetFiles.open(ctx);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e.getMessage(), e); // at start-up: the service does not start
+    }
+    this.paths = new PathPolicy(ctx.config().dataRoots(),
+        ctx.config().objectDataRoots().stream().map(io.tunefleet.common.blob.S3Location::uri).toList());
     this.images = Counter.builder("fleet.augmenter.images").description("Images augmented and written").register(ctx.registry());
     this.batches = Counter.builder("fleet.augmenter.batches").description("Batches written and published").register(ctx.registry());
     this.augmentTime = Timer.builder("fleet.augmenter.augment").description("Time to augment, encode and write one batch")
@@ -159,7 +167,7 @@ final class AugmenterHandler implements RecordHandler {
   /** Loads the dataset, splits it and writes the request and validation blobs (idempotent). */
   private Job prepare(TrainingRequest request, boolean writeBlobs) throws IOException {
     String job = request.getJobId();
-    DatasetLoader.Loaded loaded = DatasetLoader.load(request.getDataset(), request.getNumClasses(), paths);
+    DatasetLoader.Loaded loaded = DatasetLoader.load(request.getDataset(), request.getNumClasses(), paths, objectFiles);
     request = RequestResolver.withImageSize(request, loaded.squareSize());
     Samples data = loaded.samples();
     // torchvision's split convention (train/ and val/, a split column) wins over the random split
@@ -345,6 +353,13 @@ final class AugmenterHandler implements RecordHandler {
           .tag("job_id", j).register(ctx.registry());
       return v;
     });
+  }
+
+  @Override
+  public void close() {
+    if (objectFiles != null) {
+      objectFiles.close();
+    }
   }
 
   private void fail(String job, List<FieldProblem> problems) {
