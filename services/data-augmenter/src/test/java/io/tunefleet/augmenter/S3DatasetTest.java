@@ -14,6 +14,7 @@ import io.tunefleet.proto.v1.Architecture;
 import io.tunefleet.proto.v1.BaseModel;
 import io.tunefleet.proto.v1.BatchRef;
 import io.tunefleet.proto.v1.DatasetSpec;
+import io.tunefleet.proto.v1.Distillation;
 import io.tunefleet.proto.v1.FieldError;
 import io.tunefleet.proto.v1.JobStatus;
 import io.tunefleet.proto.v1.Recipe;
@@ -87,6 +88,7 @@ class S3DatasetTest {
         .setBaseModel(BaseModel.newBuilder().setArchitecture(
             Architecture.newBuilder().setFamily("resnet10").setBaseWidth(8).setStem("small")))
         .setRecipe(Recipe.newBuilder().setEpochs(2).setBatchSize(4).setLeadEpochs(1).setImageSize(32))
+        .setDistillation(Distillation.newBuilder().setEnabled(false))
         .build();
   }
 

@@ -106,9 +106,10 @@ class RequestResolverTest {
   }
 
   @Test
-  void boundsS3DatasetsByTheObjectStoragePrefixesAmongTheDataRoots() {
+  void boundsS3DatasetsByTheObjectStoragePrefixesAmongTheDataRoots() throws Exception {
     PathPolicy paths = new PathPolicy(List.of(root), List.of("s3://photos-bucket/teams/vision"));
-    java.util.function.Function<String, TrainingRequest> folder = images -> good().toBuilder().setDataset(
+    TrainingRequest base = good();
+    java.util.function.Function<String, TrainingRequest> folder = images -> base.toBuilder().setDataset(
         DatasetSpec.newBuilder().setFormat("image_folder").setImages(images)).build();
 
     for (String inside : List.of("s3://photos-bucket/teams/vision/flowers", "s3://photos-bucket/teams/vision/a/./b/",
@@ -135,7 +136,7 @@ class RequestResolverTest {
         folder.apply("s3://photos-bucket/teams/vision/flowers"), new PathPolicy(List.of(root))));
     assertTrue(none.getMessage().contains("no s3:// prefix is among FLEET_DATA_ROOTS"), none.getMessage());
     // an IDX pair is read from local files only
-    TrainingRequest idx = good().toBuilder().setDataset(good().getDataset().toBuilder()
+    TrainingRequest idx = base.toBuilder().setDataset(base.getDataset().toBuilder()
         .setImages("s3://photos-bucket/teams/vision/train-images-idx3-ubyte.gz")).build();
     InvalidSpecException e = assertThrows(InvalidSpecException.class, () -> RequestResolver.resolve(idx, paths));
     assertTrue(e.getMessage().contains("dataset.images: scheme 's3' is not allowed here"), e.getMessage());
