@@ -73,7 +73,7 @@ final class S3DatasetFiles implements DatasetFiles, AutoCloseable {
 
   @Override
   public List<String> folders(String folder) throws IOException {
-    S3Location prefix = object(folder).asFolder();
+    S3Location prefix = allowedFolder(folder);
     TreeSet<String> names = new TreeSet<>();
     for (S3Object o : list(prefix)) {
       String rest = o.key().substring(prefix.key().length());
@@ -87,8 +87,8 @@ final class S3DatasetFiles implements DatasetFiles, AutoCloseable {
 
   @Override
   public List<String> files(String folder) throws IOException {
-    return list(object(folder).asFolder()).stream().filter(o -> !o.key().endsWith("/"))
-        .map(o -> uri(object(folder).bucket(), o.key())).sorted().toList();
+    S3Location prefix = allowedFolder(folder);
+    return list(prefix).stream().filter(o -> !o.key().endsWith("/")).map(o -> uri(prefix.bucket(), o.key())).sorted().toList();
   }
 
   private List<S3Object> list(S3Location prefix) throws IOException {
@@ -136,7 +136,7 @@ final class S3DatasetFiles implements DatasetFiles, AutoCloseable {
 
   @Override
   public boolean isFolder(String location) throws IOException {
-    return !list(object(location).asFolder()).isEmpty();
+    return !list(allowedFolder(location)).isEmpty();
   }
 
   @Override
@@ -162,6 +162,15 @@ final class S3DatasetFiles implements DatasetFiles, AutoCloseable {
       throw new IOException(location + " lies outside the allowed roots " + roots);
     }
     return o;
+  }
+
+  /** The prefix of a folder location that is, or lies under, one of the data roots. */
+  private S3Location allowedFolder(String location) throws IOException {
+    S3Location prefix = object(location).asFolder();
+    if (roots.stream().noneMatch(r -> r.contains(prefix))) {
+      throw new IOException(location + " lies outside the allowed roots " + roots);
+    }
+    return prefix;
   }
 
   /** The bucket and key of {@code s3://BUCKET/KEY}, taken as written: keys may hold spaces and other characters. */
