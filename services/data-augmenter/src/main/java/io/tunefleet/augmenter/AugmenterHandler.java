@@ -60,6 +60,8 @@ final class AugmenterHandler implements RecordHandler, AutoCloseable {
   private final ServiceContext ctx;
   private final BlobStore blobs;
   private final PathPolicy paths;
+  /** The files of s3:// datasets; null when FLEET_DATA_ROOTS names no s3:// prefix. */
+  private final S3DatasetFiles objectFiles;
   private final Map<String, Job> jobs = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, Job> eldest) {
@@ -81,7 +83,13 @@ final class AugmenterHandler implements RecordHandler, AutoCloseable {
   AugmenterHandler(ServiceContext ctx) {
     this.ctx = ctx;
     this.blobs = ctx.blobs();
-    this.paths = new PathPolicy(ctx.config().dataRoots());
+    try {
+      this.objectFiles = S3DatasetFiles.open(ctx);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e.getMessage(), e); // at start-up: the service does not start
+    }
+    this.paths = new PathPolicy(ctx.config().dataRoots(),
+        ctx.config().objectDataRoots().stream().map(io.tunefleet.common.blob.S3Location::uri).toList());
     this.images = Counter.builder("fleet.augmenter.images").description("Images augmented and written").register(ctx.registry());
     this.batches = Counter.builder("fleet.augmenter.batches").description("Batches written and published").register(ctx.registry());
     this.augmentTime = Timer.builder("fleet.augmenter.augment").description("Time to augment, encode and write one batch")
@@ -207,7 +215,7 @@ final class AugmenterHandler implements RecordHandler, AutoCloseable {
   /** Loads the dataset, splits it and writes the request and validation blobs (idempotent). */
   private Job prepare(TrainingRequest request, boolean writeBlobs) throws IOException {
     String job = request.getJobId();
-    DatasetLoader.Loaded loaded = DatasetLoader.load(request.getDataset(), request.getNumClasses(), paths);
+    DatasetLoader.Loaded loaded = DatasetLoader.load(request.getDataset(), request.getNumClasses(), paths, objectFiles);
     request = RequestResolver.withImageSize(request, loaded.squareSize());
     Samples data = loaded.samples();
     // torchvision's split convention (train/ and val/, a split column) wins over the random split
@@ -440,6 +448,9 @@ final class AugmenterHandler implements RecordHandler, AutoCloseable {
   @Override
   public void close() {
     workers.shutdownNow();
+    if (objectFiles != null) {
+      objectFiles.close();
+    }
   }
 
   private void fail(String job, List<FieldProblem> problems) {

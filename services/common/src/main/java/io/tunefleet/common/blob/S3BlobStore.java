@@ -122,19 +122,27 @@ public final class S3BlobStore implements BlobStore {
   }
 
   private void checkBucket() throws BlobStoreUnavailableException {
+    checkBucket(root, settings.rootSetting());
+  }
+
+  /**
+   * Checks at start-up that a bucket this store reads besides its own (a dataset prefix of FLEET_DATA_ROOTS) exists
+   * and the credentials may use it; a failure names {@code setting}.
+   */
+  public void checkBucket(S3Location where, String setting) throws BlobStoreUnavailableException {
     long start = System.nanoTime();
     try {
-      s3.headBucket(b -> b.bucket(root.bucket()));
+      s3.headBucket(b -> b.bucket(where.bucket()));
       metrics.request("HeadBucket", BlobMetrics.Outcome.OK, System.nanoTime() - start);
     } catch (SdkException e) {
       metrics.request("HeadBucket", outcome(e), System.nanoTime() - start);
-      throw startupProblem(e);
+      throw startupProblem(e, where, setting);
     }
   }
 
-  private BlobStoreUnavailableException startupProblem(SdkException e) {
+  private BlobStoreUnavailableException startupProblem(SdkException e, S3Location root, String setting) {
     if (e instanceof NoSuchBucketException || e instanceof S3Exception s && s.statusCode() == 404) {
-      return new BlobStoreUnavailableException("FLEET_BLOB_ROOT: bucket '" + root.bucket() + "' does not exist at "
+      return new BlobStoreUnavailableException(setting + ": bucket '" + root.bucket() + "' does not exist at "
           + settings.where() + " (create it, or fix the bucket in " + root + ")");
     }
     if (e instanceof S3Exception s && (s.statusCode() == 403 || s.statusCode() == 401)) {
@@ -331,9 +339,40 @@ public final class S3BlobStore implements BlobStore {
 
   @Override
   public InputStream open(String uri) throws IOException {
-    S3Location object = S3Location.parse(uri);
+    return open(S3Location.parse(uri));
+  }
+
+  /** Streams an object of any bucket the credentials can read (a dataset's photo); no hash check. */
+  public InputStream open(S3Location object) throws IOException {
     InputStream in = call("GetObject", object, () -> s3.getObject(b -> b.bucket(object.bucket()).key(object.key())));
     return new CountingInputStream(in, metrics::read);
+  }
+
+  /** The size of an object of any bucket the credentials can read; a missing one is a {@link NoSuchFileException}. */
+  public long size(S3Location object) throws IOException {
+    return call("HeadObject", object, () -> s3.headObject(b -> b.bucket(object.bucket()).key(object.key()))).contentLength();
+  }
+
+  /**
+   * Up to {@code length} bytes of an object from {@code offset}, fewer at its end, in one ranged GET: a photo's
+   * header and end marker are checked at acceptance without reading the photo whole.
+   */
+  public byte[] read(S3Location object, long offset, int length) throws IOException {
+    if (length <= 0) {
+      return new byte[0];
+    }
+    String range = "bytes=" + offset + "-" + (offset + length - 1);
+    try {
+      byte[] bytes = call("GetObject", object, () -> s3.getObject(b -> b.bucket(object.bucket()).key(object.key()).range(range),
+          ResponseTransformer.toBytes())).asByteArrayUnsafe();
+      metrics.read(bytes.length);
+      return bytes;
+    } catch (IOException e) {
+      if (e.getCause() instanceof S3Exception s && s.statusCode() == 416) {
+        return new byte[0]; // the range starts at or past the end: an empty object, or reading its end
+      }
+      throw e;
+    }
   }
 
   @Override

@@ -33,8 +33,10 @@ public final class FleetConfig {
   public static final Setting KEEP_CHECKPOINTS = Setting.oneOf("FLEET_KEEP_CHECKPOINTS",
       "Checkpoints kept when a job finishes: best-and-last (each phase's best and last epoch) or all",
       "best-and-last", "best-and-last", "all");
-  public static final Setting DATA_ROOTS = Setting.string("FLEET_DATA_ROOTS",
-      "Colon-separated folders that datasets and base models may be read from (besides the blob root)", "datasets");
+  public static final Setting DATA_ROOTS = new Setting("FLEET_DATA_ROOTS",
+      "Colon-separated folders that datasets and base models may be read from (besides the blob root), and "
+          + "s3://BUCKET/PREFIX prefixes that image folders and CSV manifests may be read from", "datasets",
+      FleetConfig::dataRootsProblem);
   public static final Setting PARTITIONS = Setting.integer("FLEET_PARTITIONS",
       "Partitions of every job-keyed topic (the most replicas a service can use)", 6, 1, 1000);
   public static final Setting REPLICATION = Setting.integer("FLEET_REPLICATION_FACTOR",
@@ -150,8 +152,8 @@ public final class FleetConfig {
   /** The folders datasets and base models may be read from: FLEET_DATA_ROOTS, and the blob root when it is a folder. */
   public List<Path> dataRoots() {
     List<Path> roots = new ArrayList<>();
-    for (String r : get(DATA_ROOTS).split(":")) {
-      if (!r.isBlank() && !S3Location.isS3(r)) {
+    for (String r : dataRootEntries(get(DATA_ROOTS))) {
+      if (!S3Location.isS3(r)) {
         roots.add(Path.of(r).toAbsolutePath().normalize());
       }
     }
@@ -159,6 +161,45 @@ public final class FleetConfig {
       roots.add(blobRoot());
     }
     return roots.stream().distinct().toList();
+  }
+
+  /** The object-storage prefixes of FLEET_DATA_ROOTS that datasets may be read from, each {@code s3://BUCKET/PREFIX/}. */
+  public List<S3Location> objectDataRoots() {
+    return dataRootEntries(get(DATA_ROOTS)).stream().filter(S3Location::isS3)
+        .map(r -> S3Location.parse(r).asFolder()).distinct().toList();
+  }
+
+  /**
+   * The entries of a colon-separated FLEET_DATA_ROOTS, where the colon of an {@code s3://} scheme separates
+   * nothing: {@code datasets:s3://photos/teams} is a folder and a prefix.
+   */
+  static List<String> dataRootEntries(String value) {
+    List<String> entries = new ArrayList<>();
+    String[] parts = value.split(":", -1);
+    for (int i = 0; i < parts.length; i++) {
+      String part = parts[i].trim();
+      if (part.equalsIgnoreCase("s3") && i + 1 < parts.length && parts[i + 1].startsWith("//")) {
+        part = part + ":" + parts[++i].trim();
+      }
+      if (!part.isEmpty()) {
+        entries.add(part);
+      }
+    }
+    return entries;
+  }
+
+  private static String dataRootsProblem(String value) {
+    List<String> problems = new ArrayList<>();
+    for (String r : dataRootEntries(value == null ? "" : value)) {
+      if (S3Location.isS3(r)) {
+        try {
+          S3Location.parse(r);
+        } catch (IllegalArgumentException e) {
+          problems.add(e.getMessage());
+        }
+      }
+    }
+    return problems.isEmpty() ? null : String.join("; ", problems);
   }
 
   private static String blobRootProblem(String value) {

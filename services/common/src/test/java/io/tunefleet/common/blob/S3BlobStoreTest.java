@@ -79,6 +79,32 @@ class S3BlobStoreTest extends BlobStoreContract {
   }
 
   @Test
+  void datasetReadsTakeRangesSizesAndKeysWithSpacesInAnyReadableBucket() throws Exception {
+    server.newRoot("dataset-bucket", "x");
+    byte[] bytes = new byte[1000];
+    for (int i = 0; i < bytes.length; i++) {
+      bytes[i] = (byte) i;
+    }
+    raw.putObject(b -> b.bucket("dataset-bucket").key("team/my photos/a 1.png"), RequestBody.fromBytes(bytes));
+    raw.putObject(b -> b.bucket("dataset-bucket").key("team/empty.png"), RequestBody.fromBytes(new byte[0]));
+    S3Location photo = new S3Location("dataset-bucket", "team/my photos/a 1.png");
+
+    assertEquals(1000, store.size(photo));
+    assertEquals(java.util.Arrays.toString(java.util.Arrays.copyOfRange(bytes, 10, 20)),
+        java.util.Arrays.toString(store.read(photo, 10, 10)));
+    assertEquals(24, store.read(photo, 976, 64 * 1024).length, "fewer bytes at the end");
+    assertEquals(0, store.read(photo, 1000, 16).length, "a range past the end is empty");
+    assertEquals(0, store.read(new S3Location("dataset-bucket", "team/empty.png"), 0, 64 * 1024).length);
+    try (var in = store.open(photo)) {
+      assertEquals(1000, in.readAllBytes().length);
+    }
+    assertThrows(java.nio.file.NoSuchFileException.class, () -> store.size(new S3Location("dataset-bucket", "team/none.png")));
+    var e = assertThrows(BlobStoreUnavailableException.class,
+        () -> store.checkBucket(S3Location.parse("s3://no-such-data/x"), "FLEET_DATA_ROOTS"));
+    assertTrue(e.getMessage().startsWith("FLEET_DATA_ROOTS: bucket 'no-such-data' does not exist"), e.getMessage());
+  }
+
+  @Test
   void anUnknownBucketStopsTheStoreNamingTheSetting() {
     var e = assertThrows(BlobStoreUnavailableException.class, () -> server.store("s3://no-such-bucket/x/"));
     assertTrue(e.getMessage().startsWith("FLEET_BLOB_ROOT: bucket 'no-such-bucket' does not exist"), e.getMessage());

@@ -30,6 +30,22 @@ class FleetConfigTest {
   }
 
   @Test
+  void dataRootsMayMixFoldersAndS3PrefixesAndAMalformedPrefixIsANamedError() {
+    FleetConfig c = load(new JsonObject().put("FLEET_BLOB_ROOT", "s3://fleet-bucket/runs")
+        .put("FLEET_DATA_ROOTS", "datasets:s3://photos-bucket/teams/vision:/srv/data:s3://shared-data"));
+    assertEquals(java.util.List.of(Path.of("datasets").toAbsolutePath(), Path.of("/srv/data")), c.dataRoots(),
+        "the colon of s3:// separates no entries");
+    assertEquals(java.util.List.of("s3://photos-bucket/teams/vision/", "s3://shared-data/"),
+        c.objectDataRoots().stream().map(io.tunefleet.common.blob.S3Location::uri).toList());
+
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> load(new JsonObject()
+        .put("FLEET_DATA_ROOTS", "datasets:s3://Photos_Bucket/x:s3://ok-bucket/a/../b")));
+    String m = e.getMessage();
+    assertTrue(m.contains("FLEET_DATA_ROOTS: 's3://Photos_Bucket/x': bucket 'Photos_Bucket' is not a valid S3 bucket name"), m);
+    assertTrue(m.contains("'s3://ok-bucket/a/../b': the prefix must not contain '.' or '..'"), m);
+  }
+
+  @Test
   void aMalformedS3RootOrEndpointIsANamedErrorListingEveryProblem() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> load(new JsonObject()
         .put("FLEET_BLOB_ROOT", "s3://Bad_Bucket/x").put("FLEET_S3_ENDPOINT", "minio:9000")

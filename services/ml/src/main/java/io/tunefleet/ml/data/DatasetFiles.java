@@ -6,8 +6,8 @@ import java.util.List;
 
 /**
  * Where a photo dataset's files live, seen as a tree of named files: a local folder ({@link LocalDatasetFiles})
- * or, plugged in the same way, object storage. A location is the store's own name for a file or folder (an
- * absolute path here, a key elsewhere). The index of a job keeps locations, never pixels: images are opened
+ * or object storage (an {@code s3://} prefix, in the data-augmenter). A location is the store's own name for a file or folder (an
+ * absolute path, an {@code s3://BUCKET/KEY} URI). The index of a job keeps locations, never pixels: images are opened
  * and decoded when a batch is made.
  */
 public interface DatasetFiles {
@@ -23,8 +23,14 @@ public interface DatasetFiles {
   /** The last name of a location: the file or folder name. */
   String name(String location);
 
+  /** The folder holding a location (a manifest's folder, which its relative paths start from). */
+  String parent(String location);
+
   /** Whether the location is a file that can be opened. */
-  boolean isFile(String location);
+  boolean isFile(String location) throws IOException;
+
+  /** Whether the location is a folder: a directory, or a prefix with at least one object under it. */
+  boolean isFolder(String location) throws IOException;
 
   /** The file's bytes, as a stream; refused when the location lies outside what the store may serve. */
   InputStream open(String location) throws IOException;

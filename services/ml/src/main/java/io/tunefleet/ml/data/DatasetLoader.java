@@ -38,29 +38,44 @@ public final class DatasetLoader {
     }
   }
 
+  /** A dataset in local folders only. */
   public static Loaded load(DatasetSpec spec, int numClasses, PathPolicy paths) throws IOException {
+    return load(spec, numClasses, paths, null);
+  }
+
+  /**
+   * A dataset in local folders or, for an {@code s3://} image folder or manifest, in {@code objectStore} (null when
+   * the fleet has no object-storage data roots).
+   */
+  public static Loaded load(DatasetSpec spec, int numClasses, PathPolicy paths, DatasetFiles objectStore) throws IOException {
     List<FieldProblem> problems = new ArrayList<>();
-    Path images = paths.resolve("dataset.images", spec.getImages(), true, problems);
-    Path labels = spec.getFormat().equals("idx") ? paths.resolve("dataset.labels", spec.getLabels(), true, problems) : null;
+    boolean idx = spec.getFormat().equals("idx");
+    Path images = idx ? paths.resolve("dataset.images", spec.getImages(), true, problems) : null;
+    Path labels = idx ? paths.resolve("dataset.labels", spec.getLabels(), true, problems) : null;
+    String photos = idx ? null : paths.locate("dataset.images", spec.getImages(), true, problems);
     if (!problems.isEmpty()) {
       throw new InvalidSpecException(problems);
     }
     Loaded loaded;
-    if (spec.getFormat().equals("idx")) {
+    if (idx) {
       LabeledImages data = IdxReader.read(images, labels, spec.getClassesList(), spec.getClassNamesList(), spec.getMaxPerClass());
       int side = data.height() == data.width() ? data.height() : 0;
       loaded = new Loaded(data, null, fingerprint(List.of(images, labels)), 0, List.of(), side);
     } else {
-      DatasetFiles files = new LocalDatasetFiles(paths);
+      DatasetFiles files = photoFiles(photos, paths, objectStore);
       PhotoIndex.Indexed indexed;
       if (spec.getFormat().equals("csv")) {
-        indexed = PhotoIndex.csv(files, paths, images.toString(), numClasses, spec.getClassNamesList(), spec.getMaxPerClass(),
+        if (!files.isFile(photos)) {
+          throw new InvalidSpecException("dataset.images", "the manifest " + photos + " does not exist");
+        }
+        indexed = PhotoIndex.csv(files, paths, photos, numClasses, spec.getClassNamesList(), spec.getMaxPerClass(),
             spec.getSkipUnreadable());
       } else {
-        if (!Files.isDirectory(images)) {
-          throw new InvalidSpecException("dataset.images", images + " is not a folder");
+        if (!files.isFolder(photos)) {
+          throw new InvalidSpecException("dataset.images", PathPolicy.isObjectUri(photos)
+              ? "no objects under the prefix " + photos + "/ (a missing prefix, or a misspelt one)" : photos + " is not a folder");
         }
-        indexed = PhotoIndex.imageFolder(files, images.toString(), spec.getMaxPerClass(), spec.getSkipUnreadable());
+        indexed = PhotoIndex.imageFolder(files, photos, spec.getMaxPerClass(), spec.getSkipUnreadable());
       }
       loaded = new Loaded(indexed.samples(), indexed.presetSplit(), indexed.sha256(), indexed.skipped(),
           indexed.skippedFiles(), indexed.samples().squareSize());
@@ -81,6 +96,17 @@ public final class DatasetLoader {
       throw new InvalidSpecException(problems);
     }
     return loaded;
+  }
+
+  private static DatasetFiles photoFiles(String location, PathPolicy paths, DatasetFiles objectStore) {
+    if (!PathPolicy.isObjectUri(location)) {
+      return new LocalDatasetFiles(paths);
+    }
+    if (objectStore == null) {
+      throw new InvalidSpecException("dataset.images", location + ": this service reads no object storage"
+          + " (no s3:// prefix among FLEET_DATA_ROOTS)");
+    }
+    return objectStore;
   }
 
   private static String fingerprint(List<Path> files) throws IOException {

@@ -52,8 +52,19 @@ public final class LocalDatasetFiles implements DatasetFiles {
   }
 
   @Override
+  public String parent(String location) {
+    Path parent = Path.of(location).getParent();
+    return parent == null ? "." : parent.toString();
+  }
+
+  @Override
   public boolean isFile(String location) {
     return Files.isRegularFile(Path.of(location));
+  }
+
+  @Override
+  public boolean isFolder(String location) {
+    return Files.isDirectory(Path.of(location));
   }
 
   @Override

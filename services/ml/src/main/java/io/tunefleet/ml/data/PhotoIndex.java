@@ -155,7 +155,7 @@ public final class PhotoIndex {
     } else {
       classes = List.copyOf(new TreeSet<>(data.stream().map(d -> d[1]).toList()));
     }
-    String folder = parentOf(manifest);
+    String folder = files.parent(manifest);
     List<PhotoSamples.Entry> train = new ArrayList<>();
     List<PhotoSamples.Entry> val = new ArrayList<>();
     int[] taken = new int[classes.size()];
@@ -169,7 +169,7 @@ public final class PhotoIndex {
         continue;
       }
       List<FieldProblem> where = new ArrayList<>();
-      java.nio.file.Path p = roots.resolve(FIELD, files.resolve(folder, d[0]), false, where);
+      String p = roots.locate(FIELD, files.resolve(folder, d[0]), false, where);
       if (p == null) {
         problems.add(new FieldProblem(FIELD, d[3] + ": path '" + d[0] + "' " + where.get(0).problem()
             .replaceFirst("^'[^']*' ", "")));
@@ -178,7 +178,7 @@ public final class PhotoIndex {
       if (maxPerClass > 0 && taken[label] >= maxPerClass) {
         continue;
       }
-      PhotoSamples.Entry e = index.entry(p.toString(), label, i);
+      PhotoSamples.Entry e = index.entry(p, label, i);
       if (e != null) {
         (d[2].equals("val") ? val : train).add(e);
         taken[label]++;
@@ -200,11 +200,6 @@ public final class PhotoIndex {
           java.util.stream.IntStream.range(train.size(), entries.size()).toArray());
     }
     return index.result(entries, classes, preset);
-  }
-
-  private static String parentOf(String manifest) {
-    java.nio.file.Path parent = java.nio.file.Path.of(manifest).getParent();
-    return parent == null ? "." : parent.toString();
   }
 
   private static Map<String, String> byName(DatasetFiles files, List<String> folders) {

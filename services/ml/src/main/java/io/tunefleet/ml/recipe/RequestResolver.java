@@ -56,7 +56,7 @@ public final class RequestResolver {
         paths.resolve("dataset.images", ds.getImages(), true, problems);
         paths.resolve("dataset.labels", ds.getLabels(), true, problems);
       }
-      case "image_folder", "csv" -> paths.resolve("dataset.images", ds.getImages(), true, problems);
+      case "image_folder", "csv" -> paths.locate("dataset.images", ds.getImages(), true, problems);
       default -> problems.add(new FieldProblem("dataset.format",
           "must be 'idx', 'image_folder' or 'csv', was '" + ds.getFormat() + "'"));
     }

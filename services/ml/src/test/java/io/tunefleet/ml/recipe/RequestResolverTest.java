@@ -106,6 +106,43 @@ class RequestResolverTest {
   }
 
   @Test
+  void boundsS3DatasetsByTheObjectStoragePrefixesAmongTheDataRoots() throws Exception {
+    PathPolicy paths = new PathPolicy(List.of(root), List.of("s3://photos-bucket/teams/vision"));
+    TrainingRequest base = good();
+    java.util.function.Function<String, TrainingRequest> folder = images -> base.toBuilder().setDataset(
+        DatasetSpec.newBuilder().setFormat("image_folder").setImages(images)).build();
+
+    for (String inside : List.of("s3://photos-bucket/teams/vision/flowers", "s3://photos-bucket/teams/vision/a/./b/",
+        "s3://photos-bucket/teams/vision/a/../flowers", "s3://photos-bucket/teams/vision", "s3://photos-bucket/teams/vision/my photos")) {
+      assertEquals(inside, RequestResolver.resolve(folder.apply(inside), paths).getDataset().getImages(),
+          "an s3:// prefix under a data root is accepted as written");
+    }
+    java.util.Map<String, String> refused = new java.util.LinkedHashMap<>();
+    refused.put("s3://photos-bucket/teams/visionary/x", "lies outside the allowed roots [s3://photos-bucket/teams/vision/]");
+    refused.put("s3://other-bucket/teams/vision/x", "lies outside the allowed roots");
+    refused.put("s3://photos-bucket/teams/vision/../audio/x", "lies outside the allowed roots");
+    refused.put("s3://photos-bucket/teams/vision/../../../../x", "'..' segments climb above the bucket");
+    refused.put("s3://Photos_Bucket/teams/vision/x", "bucket 'Photos_Bucket' is not a valid S3 bucket name");
+    refused.put("s3:///teams/vision/x", "bucket '' is not a valid S3 bucket name");
+    refused.put("S3://photos-bucket/teams/vision/x", "must start with s3:// (lowercase)");
+    refused.forEach((images, problem) -> {
+      InvalidSpecException e = assertThrows(InvalidSpecException.class,
+          () -> RequestResolver.resolve(folder.apply(images), paths), images);
+      assertEquals("dataset.images", e.problems().get(0).field(), images);
+      assertTrue(e.problems().get(0).problem().contains(problem), images + ": " + e.getMessage());
+    });
+    // without an s3:// data root, no object-storage dataset is readable at all
+    InvalidSpecException none = assertThrows(InvalidSpecException.class, () -> RequestResolver.resolve(
+        folder.apply("s3://photos-bucket/teams/vision/flowers"), new PathPolicy(List.of(root))));
+    assertTrue(none.getMessage().contains("no s3:// prefix is among FLEET_DATA_ROOTS"), none.getMessage());
+    // an IDX pair is read from local files only
+    TrainingRequest idx = base.toBuilder().setDataset(base.getDataset().toBuilder()
+        .setImages("s3://photos-bucket/teams/vision/train-images-idx3-ubyte.gz")).build();
+    InvalidSpecException e = assertThrows(InvalidSpecException.class, () -> RequestResolver.resolve(idx, paths));
+    assertTrue(e.getMessage().contains("dataset.images: scheme 's3' is not allowed here"), e.getMessage());
+  }
+
+  @Test
   void refusesJobIdsThatCouldEscapeTheBlobStore() throws Exception {
     TrainingRequest bad = good().toBuilder().setJobId("../../etc").build();
     InvalidSpecException e = assertThrows(InvalidSpecException.class,
