@@ -18,7 +18,7 @@ import java.util.stream.Stream;
  * broker's JVM, and idle time, from Linux's {@code /proc} (clock ticks of {@value #TICKS_PER_SECOND} per
  * second). libgomp's workers take the name of the thread that started their team, so the "libtorch" group
  * is the torch thread with its OpenMP team. Threads that ended between two snapshots are counted from the
- * process total. Used by {@code fleet bench} (BENCHMARKS.md §1).
+ * process total. Used by {@code fleet bench} (BENCHMARKS.md, "Training throughput").
  */
 final class CpuAccounting {
   static final double TICKS_PER_SECOND = 100; // USER_HZ, 100 on Linux
