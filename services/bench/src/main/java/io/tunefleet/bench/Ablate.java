@@ -184,7 +184,7 @@ final class Ablate implements Callable<Integer> {
       TrainingRequest.Builder b = request(s);
       b.getRecipeBuilder().setEpochs(teacherEpochs).clearLrBackbone().clearUnfreeze().setLabelSmoothing(teacherLabelSmoothing);
       TrainingRequest r = resolve(b.setDistillation(Distillation.newBuilder().setEpochs(studentEpochs)).build());
-      LocalRun.Result teacher = LocalRun.teacher(r, train, test, base, false);
+      LocalRun.Result teacher = LocalRun.teacher(r, train, test, base);
       TrainingRequest ceOnly = r.toBuilder().setDistillation(r.getDistillation().toBuilder().setAlpha(0)).build();
       LocalRun.Result withCe = LocalRun.student(ceOnly, train, test, teacher.bestModel());
       ce[s] = withCe.accuracy();
@@ -225,7 +225,7 @@ final class Ablate implements Callable<Integer> {
       for (int s = 0; s < seeds; s++) {
         TrainingRequest r = resolve(row.getValue().apply(request(s)).build());
         boolean pretrained = !r.getBaseModel().getCheckpoint().isEmpty();
-        LocalRun.Result result = LocalRun.teacher(r, train, test, pretrained ? base : null, false);
+        LocalRun.Result result = LocalRun.teacher(r, train, test, pretrained ? base : null);
         acc[s] = result.accuracy();
         f1[s] = result.macroF1();
         epochSum += result.bestEpoch() + 1;

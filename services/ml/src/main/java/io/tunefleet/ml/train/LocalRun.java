@@ -29,12 +29,12 @@ public final class LocalRun {
 
   /** Trains the teacher phase of {@code r} on {@code train}, scoring every epoch on {@code validation}. */
   public static Result teacher(TrainingRequest r, LabeledImages train, ImageBatch validation,
-      java.util.Map<String, ai.djl.ndarray.NDArray> baseWeights, boolean baseIsTorchScript) throws IOException {
+      java.util.Map<String, ai.djl.ndarray.NDArray> baseWeights) throws IOException {
     try (TrainingSession s = TrainingSession.create(r.getBaseModel().getArchitecture(), train.height(),
         io.tunefleet.ml.data.Normalization.fromId(r.getRecipe().getNormalization()),
         SessionConfigs.teacher(r), Device.cpu(), SessionConfigs.modelSeed(r, Phase.TRAIN))) {
       if (baseWeights != null) {
-        s.initBackboneFrom(baseWeights, baseIsTorchScript);
+        s.initBackboneFrom(baseWeights);
       }
       return run(s, r, train, validation, r.getRecipe().getEpochs(), null, Phase.TRAIN);
     }

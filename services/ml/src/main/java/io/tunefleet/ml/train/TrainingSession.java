@@ -161,15 +161,6 @@ public final class TrainingSession implements AutoCloseable {
    * @return the number of tensors copied
    */
   public int initBackboneFrom(Map<String, NDArray> weights) {
-    return initBackboneFrom(weights, false);
-  }
-
-  /**
-   * As {@link #initBackboneFrom(Map)}; with {@code runningStatsOptional}, missing BatchNorm running
-   * statistics keep their initial values and are re-estimated in training (every base model loaded by
-   * {@link io.tunefleet.ml.model.BaseModels} has them).
-   */
-  public int initBackboneFrom(Map<String, NDArray> weights, boolean runningStatsOptional) {
     GradMode.offOnThisThread();
     int copied = 0;
     List<String> problems = new ArrayList<>();
@@ -180,9 +171,6 @@ public final class TrainingSession implements AutoCloseable {
       }
       NDArray src = weights.get(e.getKey());
       NDArray dst = e.getValue().getArray();
-      if (src == null && runningStatsOptional && ParameterNames.isRunningStat(e.getValue())) {
-        continue;
-      }
       if (src == null) {
         problems.add(e.getKey() + " missing");
       } else if (!src.getShape().equals(dst.getShape())) {

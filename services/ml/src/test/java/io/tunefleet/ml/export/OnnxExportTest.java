@@ -80,13 +80,13 @@ class OnnxExportTest {
     try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
       Map<String, NDArray> base = ModelFile.decode(Files.readAllBytes(datasets.resolve("models/fmnist-even-resnet10-w16.model")),
           m).weights();
-      teacher = LocalRun.teacher(demo, train, validation, base, false).bestModel();
+      teacher = LocalRun.teacher(demo, train, validation, base).bestModel();
     }
     assertEquals(7, demo.getDistillation().getStudent().getBaseWidth(), "the demo's student");
     student = LocalRun.student(demo, train, validation, teacher).bestModel();
     mlpResnet18 = LocalRun.teacher(request("onnx-mlp", Architecture.newBuilder().setFamily("resnet18")
         .setStem("imagenet").setHead(HeadSpec.newBuilder().setKind(HeadSpec.Kind.MLP).setHidden(64)).build()),
-        train, validation, null, false).bestModel();
+        train, validation, null).bestModel();
   }
 
   static TrainingRequest request(String job, Architecture architecture) {
