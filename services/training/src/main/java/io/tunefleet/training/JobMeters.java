@@ -34,6 +34,14 @@ final class JobMeters implements MeterBinder, AutoCloseable {
   private Counter steps;
   private Counter images;
   private Counter checkpoints;
+  // the gauges every step sets: registered once in bindTo, so a step only stores values
+  private final AtomicReference<Double> loss = new AtomicReference<>(0.0);
+  private final AtomicReference<Double> accuracy = new AtomicReference<>(0.0);
+  private final AtomicReference<Double> epoch = new AtomicReference<>(0.0);
+  private final AtomicReference<Double> stage = new AtomicReference<>(0.0);
+  private final AtomicReference<Double> lrHead = new AtomicReference<>(0.0);
+  private final AtomicReference<Double> lrBackbone = new AtomicReference<>(0.0);
+  private final AtomicReference<Double> imagesPerSecond = new AtomicReference<>(0.0);
 
   JobMeters(String prefix, String job) {
     this.prefix = prefix;
@@ -51,6 +59,18 @@ final class JobMeters implements MeterBinder, AutoCloseable {
     images = keep(Counter.builder(prefix + ".images").description("Images trained on").tags(tags).register(registry));
     checkpoints = keep(Counter.builder(prefix + ".checkpoints").description("Epoch checkpoints written and announced")
         .tags(tags).register(registry));
+    register("loss", Tags.empty(), loss, "Training loss of the last step");
+    register("accuracy", Tags.empty(), accuracy, "Training accuracy of the last batch");
+    register("epoch", Tags.empty(), epoch, "Epoch progress (fractional)");
+    register("unfreeze.stage", Tags.empty(), stage, "Backbone stages unfrozen");
+    register("learning.rate", Tags.of("group", "head"), lrHead, "Learning rate per parameter group");
+    register("learning.rate", Tags.of("group", "backbone"), lrBackbone, "Learning rate per parameter group");
+    register("images.per.second", Tags.empty(), imagesPerSecond, "Training throughput of the current epoch (compute only)");
+  }
+
+  private void register(String name, Tags extra, AtomicReference<Double> holder, String description) {
+    keep(Gauge.builder(prefix + "." + name, holder, AtomicReference::get).description(description).tags(tags.and(extra))
+        .register(registry));
   }
 
   void recordStep(StepListener.Step s) {
@@ -61,16 +81,14 @@ final class JobMeters implements MeterBinder, AutoCloseable {
     step.record(s.result().nanos(), TimeUnit.NANOSECONDS);
     steps.increment();
     images.increment(s.result().samples());
-    gauge("loss", Tags.empty(), s.result().loss(), "Training loss of the last step");
-    gauge("accuracy", Tags.empty(), s.result().accuracy(), "Training accuracy of the last batch");
-    gauge("epoch", Tags.empty(), s.ref().getEpoch() + (double) run.next / s.ref().getStepsInEpoch(),
-        "Epoch progress (fractional)");
-    gauge("unfreeze.stage", Tags.empty(), run.session.unfreezeStage(), "Backbone stages unfrozen");
+    loss.set((double) s.result().loss());
+    accuracy.set(s.result().accuracy());
+    epoch.set(s.ref().getEpoch() + (double) run.next / s.ref().getStepsInEpoch());
+    stage.set((double) run.session.unfreezeStage());
     Map<String, Double> lrs = run.session.learningRates();
-    gauge("learning.rate", Tags.of("group", "head"), lrs.get("head"), "Learning rate per parameter group");
-    gauge("learning.rate", Tags.of("group", "backbone"), lrs.get("layer4"), "Learning rate per parameter group");
-    gauge("images.per.second", Tags.empty(), run.imagesPerSecond(),
-        "Training throughput of the current epoch (compute only)");
+    lrHead.set(lrs.get("head"));
+    lrBackbone.set(lrs.get("layer4"));
+    imagesPerSecond.set(run.imagesPerSecond());
   }
 
   void recordCheckpoint() {
@@ -79,13 +97,14 @@ final class JobMeters implements MeterBinder, AutoCloseable {
         "When the job's last checkpoint was announced (Unix seconds)");
   }
 
-  /** Sets a gauge of this job, registering it on first use; {@code extra} tags come on top of the job id. */
+  /**
+   * Sets a gauge of this job that only some steps set (gradient diagnostics, the last checkpoint's time), registering
+   * it on first use; {@code extra} tags come on top of the job id.
+   */
   void gauge(String name, Tags extra, double value, String description) {
-    Tags all = tags.and(extra);
-    gauges.computeIfAbsent(name + all, k -> {
+    gauges.computeIfAbsent(name + extra, k -> {
       AtomicReference<Double> holder = new AtomicReference<>(value);
-      keep(Gauge.builder(prefix + "." + name, holder, AtomicReference::get).description(description).tags(all)
-          .register(registry));
+      register(name, extra, holder, description);
       return holder;
     }).set(value);
   }
