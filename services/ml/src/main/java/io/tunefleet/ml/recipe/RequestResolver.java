@@ -142,16 +142,17 @@ public final class RequestResolver {
         problems.add(new FieldProblem("recipe.lr_stages." + stage,
             "unknown stage; known: " + io.tunefleet.ml.model.ResNet.STAGES));
       } else {
-        positive(problems, "recipe.lr_stages." + stage, lr, 10);
+        check(problems, "recipe.lr_stages." + stage, RequestFields.Validator.positiveAtMost(10), lr);
       }
     });
     if (rc.hasImageSize()) {
       // unset stays unset here: the default depends on the dataset's images (withImageSize, at acceptance)
-      intIn(problems, "recipe.image_size", rc.getImageSize(), MIN_IMAGE_SIZE, MAX_IMAGE_SIZE);
+      check(problems, "recipe.image_size", RequestFields.Validator.intIn(MIN_IMAGE_SIZE, MAX_IMAGE_SIZE), rc.getImageSize());
     }
     if (rc.hasEvalResizeSize()) {
       int min = rc.hasImageSize() ? rc.getImageSize() : MIN_IMAGE_SIZE;
-      intIn(problems, "recipe.eval_resize_size", rc.getEvalResizeSize(), min, 2 * MAX_IMAGE_SIZE);
+      check(problems, "recipe.eval_resize_size", RequestFields.Validator.intIn(min, 2 * MAX_IMAGE_SIZE),
+          rc.getEvalResizeSize());
     }
     try {
       rb.setNormalization((rc.hasNormalization() ? Normalization.fromId(rc.getNormalization()) : baseNormalization).id());
@@ -217,17 +218,11 @@ public final class RequestResolver {
     return request.toBuilder().setRecipe(rc).build();
   }
 
-  private static int intIn(List<FieldProblem> problems, String field, int v, int min, int max) {
-    if (v < min || v > max) {
-      problems.add(new FieldProblem(field, "must be in " + min + ".." + max + ", was " + v));
-    }
-    return v;
-  }
-
-  private static void positive(List<FieldProblem> problems, String field, double v, double max) {
-    if (!(v > 0 && v <= max)) {
-      problems.add(new FieldProblem(field, "must be > 0 and <= " + max + ", was " + v));
+  /** A field outside the table whose value {@code validator} checks, with the table's wording. */
+  private static void check(List<FieldProblem> problems, String field, RequestFields.Validator validator, Object value) {
+    String problem = validator.check(null, value);
+    if (problem != null) {
+      problems.add(new FieldProblem(field, problem));
     }
   }
-
 }
