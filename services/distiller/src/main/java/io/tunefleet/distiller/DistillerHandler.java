@@ -104,7 +104,7 @@ final class DistillerHandler implements RecordHandler, AutoCloseable {
     // what the fleet did to every validation image, for the card: resize the shorter side, then centre-crop
     int size = request.getRecipe().getImageSize();
     EvalTransform transform = size > 0 && request.getRecipe().getEvalResizeSize() >= size
-        ? new EvalTransform(EvalTransform.RESIZE_CENTER_CROP, size, size, request.getRecipe().getEvalResizeSize())
+        ? EvalTransform.resizeCenterCrop(size, request.getRecipe().getEvalResizeSize())
         : null;
     FinishedModel teacher = withStudent
         ? export(job, "teacher", ev.getTeacher(), ev.getTeacherArchitecture(), ev.getTeacherParameterCount(), ev.getTeacherMetrics(), ev.getTeacherEpoch(), lineage, transform)

@@ -51,7 +51,12 @@ public final class InputPipeline {
 
   /** torchvision's default evaluation geometry: resize to {@code round(imageSize / 0.875)}, crop {@code imageSize}. */
   public InputPipeline(int imageSize, TrainCrop trainCrop, boolean identity) {
-    this(imageSize, (int) Math.round(imageSize / CROP_FRACTION), trainCrop, identity);
+    this(imageSize, defaultResizeSize(imageSize), trainCrop, identity);
+  }
+
+  /** torchvision's evaluation resize for a crop of {@code imageSize}: {@code round(imageSize / 0.875)}, 256 for 224. */
+  public static int defaultResizeSize(int imageSize) {
+    return (int) Math.round(imageSize / CROP_FRACTION);
   }
 
   /** Evaluation resizes the shorter side to {@code resizeSize} ({@code recipe.eval_resize_size}), then crops. */

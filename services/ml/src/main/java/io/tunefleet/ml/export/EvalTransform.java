@@ -1,5 +1,7 @@
 package io.tunefleet.ml.export;
 
+import io.tunefleet.ml.augment.InputPipeline;
+
 /**
  * How an image of any size becomes the model's {@code height x width} input at evaluation, as the model card
  * states it: torchvision's {@code Resize(round(size / 0.875))} of the shorter side then {@code CenterCrop(size)}
@@ -18,9 +20,14 @@ public record EvalTransform(String kind, int height, int width, int resizeShorte
     }
   }
 
-  /** torchvision's evaluation transform for square inputs of {@code size}. */
+  /** torchvision's evaluation transform for square inputs of {@code size}: the fleet's default resize. */
   public static EvalTransform resizeCenterCrop(int size) {
-    return new EvalTransform(RESIZE_CENTER_CROP, size, size, (int) Math.round(size / 0.875));
+    return resizeCenterCrop(size, InputPipeline.defaultResizeSize(size));
+  }
+
+  /** Resize the shorter side to {@code resizeShorterSide} ({@code recipe.eval_resize_size}), centre-crop {@code size}. */
+  public static EvalTransform resizeCenterCrop(int size, int resizeShorterSide) {
+    return new EvalTransform(RESIZE_CENTER_CROP, size, size, resizeShorterSide);
   }
 
   /** The training images were {@code height x width} and fed whole: nothing to do for an image of that size. */

@@ -198,7 +198,7 @@ public final class RequestResolver {
     }
     int size = rc.getImageSize();
     if (!rc.hasEvalResizeSize()) {
-      rc.setEvalResizeSize(datasetSquareSize == size ? size : (int) Math.round(size / InputPipeline.CROP_FRACTION));
+      rc.setEvalResizeSize(datasetSquareSize == size ? size : InputPipeline.defaultResizeSize(size));
     } else if (rc.getEvalResizeSize() < size) {
       throw new InvalidSpecException(List.of(new FieldProblem("recipe.eval_resize_size", "must be at least "
           + "recipe.image_size (" + size + ", chosen from the dataset), was " + rc.getEvalResizeSize())));
