@@ -272,15 +272,14 @@ final class AugmenterHandler implements RecordHandler, AutoCloseable {
   private BlobRef putSplit(String path, Samples samples, InputPipeline pipeline) throws IOException {
     int perShard = SplitShards.imagesPerShard(samples.size(), pipeline.imageSize());
     int[] order = java.util.stream.IntStream.range(0, samples.size()).toArray();
-    Augmentation view = (image, rng) -> pipeline.evaluation(image);
     if (perShard >= samples.size()) {
-      ImageBatch all = EpochBatches.start(samples, order, 0, Math.max(1, samples.size()), view, 0, "", 0, workers).join();
+      ImageBatch all = EpochBatches.unaugmented(samples, order, pipeline, workers).join();
       return blobs.put(path, BatchCodec.encode(all));
     }
     List<BlobRef> shards = new java.util.ArrayList<>();
     for (int from = 0; from < samples.size(); from += perShard) {
       int[] slice = Arrays.copyOfRange(order, from, Math.min(samples.size(), from + perShard));
-      ImageBatch shard = EpochBatches.start(samples, slice, 0, slice.length, view, 0, "", 0, workers).join();
+      ImageBatch shard = EpochBatches.unaugmented(samples, slice, pipeline, workers).join();
       shards.add(blobs.put(String.format(java.util.Locale.ROOT, "%s.%05d", path, shards.size()), BatchCodec.encode(shard)));
     }
     return blobs.put(path, SplitShards.encode(shards));

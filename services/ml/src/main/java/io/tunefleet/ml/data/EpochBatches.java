@@ -134,15 +134,12 @@ public final class EpochBatches {
   }
 
   /**
-   * Every sample in the evaluation view of {@code pipeline} (resize + centre crop; the identity for a dataset
-   * already at the input size), in order, decoded one at a time: the validation split, the curriculum's
-   * unaugmented training split.
+   * The samples at {@code positions}, in order, in the evaluation view of {@code pipeline} (resize + centre crop;
+   * the identity for a dataset already at the input size), decoded on {@code workers}: the validation split and the
+   * curriculum's unaugmented training split, whole or shard by shard.
    */
-  public static ImageBatch unaugmented(Samples samples, InputPipeline pipeline) {
-    List<ImageU8> images = new ArrayList<>(samples.size());
-    for (int i = 0; i < samples.size(); i++) {
-      images.add(pipeline.evaluation(samples.image(i)));
-    }
-    return ImageBatch.of(images, samples.labels(), samples.sourceIndex());
+  public static Pending unaugmented(Samples samples, int[] positions, InputPipeline pipeline, ExecutorService workers) {
+    Augmentation view = (image, rng) -> pipeline.evaluation(image);
+    return start(samples, positions, 0, Math.max(1, positions.length), view, 0, "", 0, workers);
   }
 }

@@ -57,7 +57,9 @@ class PhotoIndexTest {
     assertEquals(stored.getWidth() + "x" + stored.getHeight(), e.height() + "x" + e.width());
     // every photo reaches the input size through the evaluation pipeline
     InputPipeline p = new InputPipeline(64, InputPipeline.TrainCrop.RANDOM_RESIZED_CROP, false);
-    ImageBatch val = EpochBatches.unaugmented(samples.subset(new int[] {0, 5, 20}), p);
+    java.util.concurrent.ExecutorService one = java.util.concurrent.Executors.newSingleThreadExecutor();
+    ImageBatch val = EpochBatches.unaugmented(samples, new int[] {0, 5, 20}, p, one).join();
+    one.shutdown();
     assertEquals(64, val.height());
     assertEquals(64, val.width());
     ImageU8 crop = p.training((img, rng) -> img).apply(samples.image(3), new SplittableRandom(5));
