@@ -28,6 +28,7 @@ public final class ChannelBatchNorm extends AbstractBlock {
   private final Parameter beta;
   private final Parameter runningMean;
   private final Parameter runningVar;
+  private boolean statisticsFixed;
 
   public ChannelBatchNorm() {
     gamma = addParameter(Parameter.builder().setName("gamma").setType(Parameter.Type.GAMMA).build());
@@ -38,6 +39,14 @@ public final class ChannelBatchNorm extends AbstractBlock {
         .optRequiresGrad(false).build());
   }
 
+  /**
+   * With {@code fixed}, training-mode forward passes normalise with the running statistics and leave them
+   * unchanged, as inference does (torchvision's FrozenBatchNorm2d); gradients still flow to the input.
+   */
+  public void fixStatistics(boolean fixed) {
+    this.statisticsFixed = fixed;
+  }
+
   @Override
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
@@ -45,7 +54,7 @@ public final class ChannelBatchNorm extends AbstractBlock {
     Device device = x.getDevice();
     return x.getNDArrayInternal().batchNorm(x, ps.getValue(runningMean, device, training),
         ps.getValue(runningVar, device, training), ps.getValue(gamma, device, training),
-        ps.getValue(beta, device, training), -1, MOMENTUM, EPSILON, training);
+        ps.getValue(beta, device, training), -1, MOMENTUM, EPSILON, training && !statisticsFixed);
   }
 
   @Override

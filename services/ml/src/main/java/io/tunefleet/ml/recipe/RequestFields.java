@@ -158,6 +158,9 @@ public final class RequestFields {
       Validator.intIn(0, MAX_EPOCHS), "unfreeze when validation macro-F1 plateaus this many epochs; 0 = off");
   public static final Field PLATEAU_MIN_DELTA = Field.of("recipe.unfreeze.plateau_min_delta", 0.0,
       Validator.closed(0, 1), "the macro-F1 gain that counts as progress");
+  public static final Field FROZEN_BATCH_NORM = Field.of("recipe.unfreeze.frozen_batch_norm", "adapt",
+      Validator.oneOf(List.of("adapt", "fixed")), "BatchNorm of frozen stages: running statistics adapt (training "
+      + "mode) or stay fixed (inference mode)");
   public static final Field SEED = Field.of("recipe.seed", 42L, Validator.ANY, "split, sampling, augmentation");
   public static final Field LEAD_EPOCHS = Field.of("recipe.lead_epochs", 2, Validator.intIn(1, 10),
       "epochs the augmenter may run ahead of evaluation (backpressure)");
@@ -191,8 +194,9 @@ public final class RequestFields {
   public static final List<Field> ALL = List.of(VALIDATION_FRACTION, SKIP_UNREADABLE, EPOCHS, BATCH_SIZE, LR_HEAD,
       LR_BACKBONE, LR_SCHEDULE, WARMUP_EPOCHS, LR_STEP_EPOCHS, LR_STEP_GAMMA, MOMENTUM, WEIGHT_DECAY, LABEL_SMOOTHING,
       EARLY_STOPPING_PATIENCE, BALANCED_SAMPLING, EPOCHS_PER_STAGE, STAGES_PER_STEP, PLATEAU_PATIENCE,
-      PLATEAU_MIN_DELTA, SEED, LEAD_EPOCHS, CURRICULUM_ENABLED, CURRICULUM_START, CURRICULUM_STEP, CURRICULUM_EVERY,
-      DIAGNOSTICS_EVERY, TRAIN_CROP, DISTILLATION_ENABLED, TEMPERATURE, ALPHA, DISTILLATION_EPOCHS, DISTILLATION_LR);
+      PLATEAU_MIN_DELTA, FROZEN_BATCH_NORM, SEED, LEAD_EPOCHS, CURRICULUM_ENABLED, CURRICULUM_START, CURRICULUM_STEP,
+      CURRICULUM_EVERY, DIAGNOSTICS_EVERY, TRAIN_CROP, DISTILLATION_ENABLED, TEMPERATURE, ALPHA, DISTILLATION_EPOCHS,
+      DISTILLATION_LR);
 
   private RequestFields() {}
 

@@ -42,7 +42,7 @@ public final class SessionConfigs {
   public static UnfreezeSchedule unfreeze(TrainingRequest r) {
     var u = r.getRecipe().getUnfreeze();
     return new UnfreezeSchedule(u.getStagesList(), u.getEpochsPerStage(), u.getStagesPerStep(), u.getPlateauPatience(),
-        u.getPlateauMinDelta());
+        u.getPlateauMinDelta(), u.getFrozenBatchNorm().equals("fixed"));
   }
 
   /** The student trains everything from the start, at the distillation learning rate, with the KD loss. */

@@ -15,6 +15,7 @@ import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import io.tunefleet.ml.data.ImageBatch;
 import io.tunefleet.ml.data.Normalization;
+import io.tunefleet.ml.model.ChannelBatchNorm;
 import io.tunefleet.ml.model.Initialization;
 import io.tunefleet.ml.model.ModelFile;
 import io.tunefleet.ml.model.ParameterNames;
@@ -244,9 +245,19 @@ public final class TrainingSession implements AutoCloseable {
         } else {
           b.freezeParameters(true);
         }
+        fixBatchNorm(b, !train && config.unfreeze().fixFrozenBatchNorm());
       }
     }
     optimizer.setScale((float) config.schedule().factor(epoch));
+  }
+
+  private static void fixBatchNorm(Block block, boolean fixed) {
+    if (block instanceof ChannelBatchNorm bn) {
+      bn.fixStatistics(fixed);
+    }
+    for (Block child : block.getChildren().values()) {
+      fixBatchNorm(child, fixed);
+    }
   }
 
   public int epoch() {

@@ -9,10 +9,12 @@ import java.util.Set;
  * the given order, e.g. layer4, layer3, …) become trainable, either every {@code epochsPerStage} epochs or,
  * with {@code plateauPatience > 0}, when validation macro-F1 stops improving ({@link #afterEvaluation}).
  * With neither, everything trains from the start. A stage index counts the trainable backbone stages
- * (0 = head only, {@link #maxStage()} = everything).
+ * (0 = head only, {@link #maxStage()} = everything). With {@code fixFrozenBatchNorm}, the BatchNorm layers of the
+ * stages still frozen run in inference mode: their running statistics stay the base model's instead of following
+ * the new data.
  */
 public record UnfreezeSchedule(List<String> stages, int epochsPerStage, int stagesPerStep, int plateauPatience,
-    double plateauMinDelta) {
+    double plateauMinDelta, boolean fixFrozenBatchNorm) {
   public static final List<String> DEFAULT_STAGES = List.of("layer4", "layer3", "layer2", "layer1", "stem");
 
   public UnfreezeSchedule {
@@ -23,6 +25,11 @@ public record UnfreezeSchedule(List<String> stages, int epochsPerStage, int stag
     if (epochsPerStage > 0 && plateauPatience > 0) {
       throw new IllegalArgumentException("unfreezing is driven by epochs or by plateaus, not both");
     }
+  }
+
+  public UnfreezeSchedule(List<String> stages, int epochsPerStage, int stagesPerStep, int plateauPatience,
+      double plateauMinDelta) {
+    this(stages, epochsPerStage, stagesPerStep, plateauPatience, plateauMinDelta, false);
   }
 
   public UnfreezeSchedule(List<String> stages, int epochsPerStage, int stagesPerStep) {

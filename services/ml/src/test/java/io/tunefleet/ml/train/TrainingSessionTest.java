@@ -83,6 +83,31 @@ class TrainingSessionTest {
   }
 
   @Test
+  void frozenStagesBatchNormStatisticsAdaptByDefaultAndStayWhenFixed() {
+    for (boolean fixed : new boolean[] {false, true}) {
+      UnfreezeSchedule schedule = new UnfreezeSchedule(UnfreezeSchedule.DEFAULT_STAGES, 1, 1, 0, 0, fixed);
+      try (TrainingSession s = TrainingSession.create(TINY, 8, config(schedule), Device.cpu())) {
+        s.beginEpoch(0); // head only: every backbone stage frozen
+        Map<String, float[]> before = snapshot(s);
+        s.step(batch(1));
+        Map<String, float[]> after = snapshot(s);
+        for (String stat : List.of("bn1.running_mean", "layer2.0.bn2.running_var", "layer4.0.downsample.1.running_mean")) {
+          assertEquals(!fixed, !java.util.Arrays.equals(before.get(stat), after.get(stat)),
+              stat + (fixed ? " must stay the base model's" : " must follow the batch"));
+        }
+        assertFalse(java.util.Arrays.equals(before.get("fc.weight"), after.get("fc.weight")), "the head trains");
+        s.beginEpoch(1); // + layer4: its BatchNorm trains again, the still-frozen stages' stays fixed
+        before = snapshot(s);
+        s.step(batch(2));
+        after = snapshot(s);
+        assertFalse(java.util.Arrays.equals(before.get("layer4.0.bn1.running_mean"), after.get("layer4.0.bn1.running_mean")));
+        assertEquals(!fixed, !java.util.Arrays.equals(before.get("layer3.0.bn1.running_mean"),
+            after.get("layer3.0.bn1.running_mean")));
+      }
+    }
+  }
+
+  @Test
   void headAndBackboneUseTheirOwnLearningRatesAndNoDecayOnBatchNorm() {
     try (TrainingSession s = TrainingSession.create(TINY, 8, config(UnfreezeSchedule.everythingTrainable()), Device.cpu())) {
       assertEquals(0.1f, s.groupOf("fc.weight").learningRate());
