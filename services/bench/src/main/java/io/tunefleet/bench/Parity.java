@@ -1,0 +1,221 @@
+package io.tunefleet.bench;
+
+import io.tunefleet.ml.data.ImageBatch;
+import io.tunefleet.ml.data.LabeledImages;
+import io.tunefleet.ml.data.Normalization;
+import io.tunefleet.ml.data.StratifiedSplit;
+import io.tunefleet.proto.v1.AugmentOp;
+import io.tunefleet.proto.v1.BaseModel;
+import io.tunefleet.proto.v1.TrainingRequest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * `fleet parity`: accuracy parity with plain PyTorch. Trains `fleet ablate`'s from-scratch row with the fleet's
+ * code and with its PyTorch twin (`bench/pytorch_twin.py` on Debian's python3-torch: the same architecture in
+ * torchvision's layout, the same images, the same validation split per seed, the same recipe and selection rule),
+ * then prints both, their means and the difference with Welch's 95 % interval (the two sides draw their
+ * initialisations and batches from different generators, so seeds do not pair across them).
+ */
+@Command(name = "parity", description = "The from-scratch row of `fleet ablate` trained by the fleet and by its "
+    + "plain-PyTorch twin (bench/pytorch_twin.py) on the same images and splits: both means and their difference.")
+final class Parity implements Callable<Integer> {
+  /** The goal of issue #26: the fleet within this many points of PyTorch. */
+  static final double GOAL_POINTS = 1.0;
+
+  @Option(names = "--seeds", description = "Seeds per side (default ${DEFAULT-VALUE})")
+  int seeds = 5;
+
+  @Option(names = "--per-class", description = "Training images per class before the validation split (default ${DEFAULT-VALUE})")
+  int perClass = 100;
+
+  @Option(names = "--epochs", description = "Epochs per run (default ${DEFAULT-VALUE})")
+  int epochs = 15;
+
+  @Option(names = "--python", description = "Python with torch (default ${DEFAULT-VALUE}: Debian's python3-torch)")
+  String python = "/usr/bin/python3";
+
+  @Option(names = "--threads", description = "Torch threads of each side (default: the processors this JVM sees)")
+  int threads = Runtime.getRuntime().availableProcessors();
+
+  /** One run of one side. */
+  record Run(int seed, int bestEpoch, double validationMacroF1, double testAccuracy, double testMacroF1, double seconds) {}
+
+  @Override
+  public Integer call() throws Exception {
+    if (seeds < 2) {
+      throw new IllegalArgumentException("--seeds must be at least 2 (the interval needs a spread), was " + seeds);
+    }
+    if (!Files.isExecutable(Path.of(python))) {
+      throw new IllegalStateException("--python " + python + " is not an executable; install python3-torch "
+          + "(Debian) or name a Python with torch");
+    }
+    System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+    try (TransferTask task = new TransferTask()) {
+      LabeledImages data = task.train(perClass);
+      List<TrainingRequest> requests = new ArrayList<>();
+      for (int s = 0; s < seeds; s++) {
+        requests.add(task.resolve(task.request(s, epochs).setBaseModel(BaseModel.newBuilder()
+            .setArchitecture(TransferTask.baseArchitecture()))));
+      }
+      Path dir = Files.createTempDirectory("fleet-parity");
+      writeTwinInput(dir, data, task.test, requests);
+      System.err.printf(Locale.ROOT, "parity: twin input in %s%n", dir);
+
+      List<Run> fleet = new ArrayList<>();
+      for (TrainingRequest r : requests) {
+        long start = System.nanoTime();
+        TransferTask.Scored scored = task.teacher(r, data);
+        Run run = new Run((int) r.getRecipe().getSeed(), scored.bestEpoch(), scored.validationMacroF1(), scored.testAccuracy(), scored.testMacroF1(),
+            (System.nanoTime() - start) / 1e9);
+        fleet.add(run);
+        System.err.printf(Locale.ROOT, "parity: fleet %s%n", run);
+      }
+      List<Run> torch = twin(dir);
+      if (torch.size() != seeds) {
+        throw new IllegalStateException("the twin reported " + torch.size() + " runs, expected " + seeds);
+      }
+      print(data, fleet, torch);
+      deleteTree(dir);
+    }
+    return 0;
+  }
+
+  /**
+   * The twin's input: raw uint8 images and labels of the training subset and the test images, and meta.json with
+   * the recipe and, per seed, the fleet's own validation split of the subset ({@link StratifiedSplit}).
+   */
+  private static void writeTwinInput(Path dir, LabeledImages train, ImageBatch test, List<TrainingRequest> requests)
+      throws Exception {
+    ImageBatch trainBatch = ImageBatch.of(train);
+    Files.write(dir.resolve("train-images.u8"), trainBatch.pixels());
+    Files.write(dir.resolve("train-labels.u8"), bytes(trainBatch.labels()));
+    Files.write(dir.resolve("test-images.u8"), test.pixels());
+    Files.write(dir.resolve("test-labels.u8"), bytes(test.labels()));
+    TrainingRequest first = requests.get(0);
+    var rc = first.getRecipe();
+    Normalization normalization = Normalization.fromId(rc.getNormalization());
+    JsonObject splits = new JsonObject();
+    for (TrainingRequest r : requests) {
+      StratifiedSplit s = TransferTask.split(train, r).positions();
+      splits.put(Long.toString(r.getRecipe().getSeed()), new JsonObject()
+          .put("train", new JsonArray(java.util.Arrays.stream(s.train()).boxed().toList()))
+          .put("validation", new JsonArray(java.util.Arrays.stream(s.validation()).boxed().toList())));
+    }
+    JsonObject meta = new JsonObject()
+        .put("height", trainBatch.height()).put("width", trainBatch.width()).put("channels", trainBatch.channels())
+        .put("num_classes", first.getNumClasses())
+        .put("epochs", rc.getEpochs()).put("batch_size", rc.getBatchSize())
+        .put("lr", rc.getLrHead()).put("momentum", rc.getMomentum()).put("weight_decay", rc.getWeightDecay())
+        .put("label_smoothing", rc.getLabelSmoothing()).put("patience", rc.getEarlyStoppingPatience())
+        .put("flip_probability", flipProbability(rc.getAugmentationsList()))
+        .put("normalization", new JsonObject()
+            .put("mean", new JsonArray(floats(normalization.mean()))).put("std", new JsonArray(floats(normalization.std()))))
+        .put("splits", splits);
+    if (rc.getLrBackbone() != rc.getLrHead()) {
+      throw new IllegalStateException("the twin trains at one learning rate; the scratch row has lrBackbone "
+          + rc.getLrBackbone() + " != lrHead " + rc.getLrHead());
+    }
+    Files.writeString(dir.resolve("meta.json"), meta.encodePrettily());
+  }
+
+  /** The twin knows one augmentation, the recipe's default horizontal flip; anything else would not be a twin. */
+  private static double flipProbability(List<AugmentOp> ops) {
+    if (ops.size() != 1 || !ops.get(0).getOp().equals("horizontal_flip")) {
+      throw new IllegalStateException("the twin applies only a horizontal flip; the scratch row's augmentations are " + ops);
+    }
+    return ops.get(0).getP();
+  }
+
+  private List<Run> twin(Path dir) throws Exception {
+    List<String> seedList = new ArrayList<>();
+    for (int s = 0; s < seeds; s++) {
+      seedList.add(Integer.toString(s));
+    }
+    List<String> command = List.of(python, Path.of("bench/pytorch_twin.py").toString(), dir.toString(),
+        "--seeds", String.join(",", seedList), "--threads", Integer.toString(threads));
+    Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    List<Run> runs = new ArrayList<>();
+    try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line; (line = out.readLine()) != null; ) {
+        if (!line.startsWith("{")) {
+          continue;
+        }
+        JsonObject o = new JsonObject(line);
+        Run run = new Run(o.getInteger("seed"), o.getInteger("best_epoch"), o.getDouble("validation_macro_f1"),
+            o.getDouble("test_accuracy"), o.getDouble("test_macro_f1"), o.getDouble("seconds"));
+        runs.add(run);
+        System.err.printf(Locale.ROOT, "parity: pytorch %s%n", run);
+      }
+    }
+    int exit = p.waitFor();
+    if (exit != 0) {
+      throw new IllegalStateException(String.join(" ", command) + " exited with " + exit);
+    }
+    return runs;
+  }
+
+  private void print(LabeledImages data, List<Run> fleet, List<Run> torch) {
+    System.out.printf(Locale.ROOT, "From scratch (ResNet-10, width 16, 3x3 stem, random init), %d images per class, "
+        + "%d epochs max, %d seeds per side, %d torch threads each.%n%n", perClass, epochs, seeds, threads);
+    System.out.println("| seed | fleet: best epoch | fleet: validation macro-F1 | fleet: test accuracy | fleet: s "
+        + "| PyTorch: best epoch | PyTorch: validation macro-F1 | PyTorch: test accuracy | PyTorch: s |");
+    System.out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (int i = 0; i < seeds; i++) {
+      Run f = fleet.get(i);
+      Run t = torch.get(i);
+      System.out.printf(Locale.ROOT, "| %d | %d | %.4f | %.4f | %.1f | %d | %.4f | %.4f | %.1f |%n", f.seed(), f.bestEpoch(),
+          f.validationMacroF1(), f.testAccuracy(), f.seconds(), t.bestEpoch(), t.validationMacroF1(), t.testAccuracy(),
+          t.seconds());
+    }
+    double[] fa = fleet.stream().mapToDouble(Run::testAccuracy).toArray();
+    double[] ta = torch.stream().mapToDouble(Run::testAccuracy).toArray();
+    double[] ff = fleet.stream().mapToDouble(Run::testMacroF1).toArray();
+    double[] tf = torch.stream().mapToDouble(Run::testMacroF1).toArray();
+    SeedStats.Difference accuracy = SeedStats.welch(fa, ta);
+    SeedStats.Difference f1 = SeedStats.welch(ff, tf);
+    System.out.printf(Locale.ROOT, "%n| | fleet | PyTorch | fleet − PyTorch, points (95 %% CI, Welch) |%n| --- | ---: | ---: | ---: |%n");
+    System.out.printf(Locale.ROOT, "| test accuracy | %s | %s | %s |%n", SeedStats.pm(fa), SeedStats.pm(ta), accuracy.points());
+    System.out.printf(Locale.ROOT, "| test macro-F1 | %s | %s | %s |%n%n", SeedStats.pm(ff), SeedStats.pm(tf), f1.points());
+    boolean within = Math.abs(100 * accuracy.mean()) <= GOAL_POINTS;
+    System.out.printf(Locale.ROOT, "Mean test accuracy: fleet %.4f, PyTorch %.4f, difference %+.2f points: %s the "
+        + "%.0f-point goal; %s.%n", SeedStats.mean(fa), SeedStats.mean(ta), 100 * accuracy.mean(),
+        within ? "within" : "OUTSIDE", GOAL_POINTS, accuracy.verdict().equals("no measurable difference")
+            ? "no measurable difference at 95 %" : "the fleet is measurably " + accuracy.verdict());
+  }
+
+  private static byte[] bytes(int[] labels) {
+    byte[] b = new byte[labels.length];
+    for (int i = 0; i < labels.length; i++) {
+      b[i] = (byte) labels[i];
+    }
+    return b;
+  }
+
+  private static List<Double> floats(float[] v) {
+    List<Double> out = new ArrayList<>();
+    for (float x : v) {
+      out.add((double) x);
+    }
+    return out;
+  }
+
+  private static void deleteTree(Path dir) throws Exception {
+    try (var files = Files.walk(dir)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+}
