@@ -98,7 +98,7 @@ final class EvaluatorHandler implements RecordHandler {
     UnfreezeSchedule unfreeze = c.getPhase() == Phase.TRAIN ? SessionConfigs.unfreeze(request) : null;
     EarlyStopping.Decision decision = new EarlyStopping(request.getRecipe().getEarlyStoppingPatience(), unfreeze)
         .judge(last == null ? null : ruleState(last), c.getEpoch(), c.getEpochsPlanned(), c.getUnfreezeStage(),
-            metrics.getMacroF1());
+            metrics.getMacroF1(), metrics.getLoss());
     boolean improved = decision.improved();
     int stale = decision.state().epochsWithoutImprovement();
     UnfreezeSchedule.PlateauState plateau = decision.state().plateau();
@@ -280,7 +280,8 @@ final class EvaluatorHandler implements RecordHandler {
   private static EarlyStopping.State ruleState(Evaluation ev) {
     UnfreezeSchedule.PlateauState plateau = new UnfreezeSchedule.PlateauState(ev.getUnfreezeStage(),
         ev.getEpochsAtStage(), ev.getPlateauEpochs(), ev.getPlateauReference(), ev.getNextUnfreezeStage());
-    return new EarlyStopping.State(ev.getBestMetrics().getMacroF1(), ev.getEpochsWithoutImprovement(), plateau);
+    return new EarlyStopping.State(ev.getBestMetrics().getMacroF1(), ev.getBestMetrics().getLoss(),
+        ev.getEpochsWithoutImprovement(), plateau);
   }
 
   private Evaluation last(String job, Phase phase) throws IOException {

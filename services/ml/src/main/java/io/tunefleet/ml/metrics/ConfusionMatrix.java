@@ -51,6 +51,11 @@ public final class ConfusionMatrix {
     return n;
   }
 
+  /** Mean cross-entropy over the samples whose loss was added; 0 when none was. */
+  public double meanLoss() {
+    return lossCount == 0 ? 0 : lossSum / lossCount;
+  }
+
   public double accuracy() {
     long correct = 0;
     for (int c = 0; c < numClasses; c++) {
@@ -104,7 +109,7 @@ public final class ConfusionMatrix {
     Metrics.Builder m = Metrics.newBuilder()
         .setAccuracy(accuracy())
         .setMacroF1(macroF1())
-        .setLoss(lossCount == 0 ? 0 : lossSum / lossCount)
+        .setLoss(meanLoss())
         .setNumClasses(numClasses)
         .setSamples(total());
     for (int c = 0; c < numClasses; c++) {

@@ -146,7 +146,8 @@ public final class RequestFields {
       r -> !r.getDistillation().hasEnabled() || r.getDistillation().getEnabled() ? 0.0 : 0.1,
       "0 when the job distils (the default), else 0.1", Validator.closedOpen(0, 1), "label smoothing of the teacher's loss");
   public static final Field EARLY_STOPPING_PATIENCE = Field.of("recipe.early_stopping_patience", 5,
-      Validator.intIn(1, MAX_EPOCHS), "epochs without a better validation macro-F1 before stopping");
+      Validator.intIn(1, MAX_EPOCHS), "epochs without a better validation macro-F1 (of equal ones, the lower validation loss is better) before "
+          + "stopping");
   public static final Field BALANCED_SAMPLING = Field.of("recipe.balanced_sampling", false, Validator.ANY,
       "class-balanced weighted sampling (weight 1/class count)");
   // measured (RESULTS.md): fine-tuning everything from the start beat progressive unfreezing here

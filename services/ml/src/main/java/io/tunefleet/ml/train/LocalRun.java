@@ -83,7 +83,7 @@ public final class LocalRun {
       try (Classifier c = Classifier.load(model, train.height(), Device.cpu())) {
         cm = c.evaluate(validation, 256);
       }
-      EarlyStopping.Decision d = rule.judge(state, e, epochs, stages[e], cm.macroF1());
+      EarlyStopping.Decision d = rule.judge(state, e, epochs, stages[e], cm.macroF1(), cm.meanLoss());
       state = d.state();
       if (state.plateau() != null && e + rc.getLeadEpochs() < epochs) {
         stages[e + rc.getLeadEpochs()] = state.plateau().nextStage();

@@ -16,7 +16,7 @@ class EarlyStoppingTest {
     List<Verdict> out = new ArrayList<>();
     EarlyStopping.State state = null;
     for (int e = 0; e < f1.length; e++) {
-      EarlyStopping.Decision d = rule.judge(state, e, planned, 0, f1[e]);
+      EarlyStopping.Decision d = rule.judge(state, e, planned, 0, f1[e], 1.0);
       state = d.state();
       out.add(d.verdict());
     }
@@ -32,15 +32,29 @@ class EarlyStoppingTest {
   @Test
   void aBetterEpochResetsTheCount() {
     EarlyStopping rule = new EarlyStopping(2, null);
-    EarlyStopping.Decision a = rule.judge(null, 0, 10, 0, 0.5);
-    EarlyStopping.Decision b = rule.judge(a.state(), 1, 10, 0, 0.4);
-    EarlyStopping.Decision c = rule.judge(b.state(), 2, 10, 0, 0.7);
+    EarlyStopping.Decision a = rule.judge(null, 0, 10, 0, 0.5, 1.0);
+    EarlyStopping.Decision b = rule.judge(a.state(), 1, 10, 0, 0.4, 1.0);
+    EarlyStopping.Decision c = rule.judge(b.state(), 2, 10, 0, 0.7, 1.0);
     assertTrue(a.improved());
     assertFalse(b.improved());
     assertEquals(1, b.state().epochsWithoutImprovement());
     assertTrue(c.improved());
     assertEquals(0, c.state().epochsWithoutImprovement());
     assertEquals(0.7, c.state().bestMacroF1());
+  }
+
+  @Test
+  void ofEpochsWithTheSameMacroF1TheLowerValidationLossIsBetter() {
+    EarlyStopping rule = new EarlyStopping(2, null);
+    EarlyStopping.Decision a = rule.judge(null, 0, 10, 0, 0.96, 0.40);
+    EarlyStopping.Decision b = rule.judge(a.state(), 1, 10, 0, 0.96, 0.30);
+    EarlyStopping.Decision c = rule.judge(b.state(), 2, 10, 0, 0.96, 0.35);
+    EarlyStopping.Decision d = rule.judge(c.state(), 3, 10, 0, 0.94, 0.10);
+    assertTrue(b.improved(), "a tie in macro-F1 at a lower loss is the better epoch");
+    assertEquals(0.30, b.state().bestLoss());
+    assertFalse(c.improved(), "a tie at a higher loss is not");
+    assertFalse(d.improved(), "a lower loss never outweighs a lower macro-F1");
+    assertEquals(Verdict.STOP_EARLY, d.verdict());
   }
 
   @Test
@@ -53,8 +67,8 @@ class EarlyStoppingTest {
     // two stages to unfreeze, a plateau of one epoch moves one stage: nothing stops while stages are frozen
     UnfreezeSchedule plateau = new UnfreezeSchedule(List.of("layer4", "layer3"), 0, 1, 1, 0.0);
     EarlyStopping rule = new EarlyStopping(1, plateau);
-    EarlyStopping.State state = rule.judge(null, 0, 20, 0, 0.5).state();
-    EarlyStopping.Decision flat = rule.judge(state, 1, 20, 0, 0.5);
+    EarlyStopping.State state = rule.judge(null, 0, 20, 0, 0.5, 1.0).state();
+    EarlyStopping.Decision flat = rule.judge(state, 1, 20, 0, 0.5, 1.0);
     assertEquals(Verdict.CONTINUE, flat.verdict(), "stages are still frozen: early stopping waits");
     assertEquals(1, flat.state().epochsWithoutImprovement());
     assertEquals(1, flat.state().plateau().nextStage(), "the plateau unfreezes the next stage");
