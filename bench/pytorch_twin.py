@@ -6,7 +6,7 @@ then scores the test images once with the chosen epoch's weights. Every choice b
 copies; where plain PyTorch cannot copy the fleet exactly, the comment says so.
 
 Usage:
-  /usr/bin/python3 bench/pytorch_twin.py DATA_DIR [--seeds 0,1,2,3,4] [--threads N]
+  /usr/bin/python3 bench/pytorch_twin.py DATA_DIR [--seeds 0,1,2,3,4] [--threads N] [--fleet-streams]
   /usr/bin/python3 bench/pytorch_twin.py --make-data DATA_DIR [--source datasets/fashion-mnist] [--per-class 100]
       [--seeds 0,1,2,3,4]        (writes a DATA_DIR from the Fashion-MNIST IDX files, as `fleet ablate` loads them)
 
@@ -15,12 +15,17 @@ DATA_DIR holds
   test-images.u8   M x H x W uint8                             test-labels.u8   M uint8
   meta.json        {"height", "width", "num_classes", "epochs", "batch_size", "lr", "momentum", "weight_decay",
                     "label_smoothing", "patience", "flip_probability", "normalization": {"mean": [3], "std": [3]},
-                    "splits": {"<seed>": {"train": [indices into train-*], "validation": [indices]}},
+                    "splits": {"<seed>": {"train": [indices into train-*], "validation": [indices],
+                                          optional "job_id" (default "ablate-<seed>", read by --fleet-streams)}},
                     optional: "input_channels" (3), "architecture": {"blocks": [1,1,1,1], "base_width": 16,
                     "stem": "small"}}
 Output: one JSON object per seed on stdout, one line each:
   {"seed", "best_epoch" (0-based, as the fleet's LocalRun.Result), "epochs_run", "validation_accuracy",
-   "validation_macro_f1", "test_accuracy", "test_macro_f1", "seconds", "threads"}
+   "validation_macro_f1", "test_accuracy", "test_macro_f1", "seconds", "threads", "streams" ("torch"|"fleet")}
+By default the seed seeds torch: initial weights, sampling order and flips are plain PyTorch's, so a run agrees
+with the fleet's run of the same seed in distribution only. --fleet-streams draws all three exactly as the fleet
+does for that seed and job id (the validation split is the fleet's either way: it comes from meta.json), so the
+two runs differ only in arithmetic -- a paired check.
 Progress goes to stderr. Bad input exits with status 2 and one line per problem, naming the field.
 """
 import argparse
@@ -229,7 +234,11 @@ def load(data_dir):
     number("flip_probability", lambda v: 0 <= v <= 1, "in [0, 1]")
     meta.setdefault("input_channels", 3)
     number("input_channels", lambda v: v in (1, 3), "1 or 3 (the fleet expands grayscale to 3: IdxReader)", True)
-    arch = dict(DEFAULT_ARCHITECTURE, **meta.get("architecture", {}))
+    given = meta.get("architecture", {})
+    if not isinstance(given, dict):
+        problems.append(("meta.architecture", f"must be an object (blocks, base_width, stem), was {given!r}"))
+        given = {}
+    arch = dict(DEFAULT_ARCHITECTURE, **given)
     if not (isinstance(arch["blocks"], list) and len(arch["blocks"]) == 4
             and all(isinstance(b, int) and 1 <= b <= 64 for b in arch["blocks"])):
         problems.append(("meta.architecture.blocks", f"must be 4 integers in 1..64, was {arch['blocks']!r}"))
@@ -279,12 +288,16 @@ def load(data_dir):
         if not isinstance(split, dict):
             problems.append((f"meta.splits.{seed}", "must be an object with train and validation"))
             continue
+        valid = True
         for side in ("train", "validation"):
             idx = split.get(side)
             if not (isinstance(idx, list) and idx and all(isinstance(i, int) and 0 <= i < n for i in idx)):
                 problems.append((f"meta.splits.{seed}.{side}", f"must be a non-empty list of indices in 0..{n - 1}"))
-        if not problems and set(split["train"]) & set(split["validation"]):
+                valid = False
+        if valid and set(split["train"]) & set(split["validation"]):
             problems.append((f"meta.splits.{seed}", "train and validation share images"))
+        if not isinstance(split.get("job_id", ""), str):
+            problems.append((f"meta.splits.{seed}.job_id", f"must be a string, was {split['job_id']!r}"))
     if problems:
         raise InputProblem(problems)
     return meta, data
@@ -297,15 +310,17 @@ def to_inputs(images, meta):
     convolution takes 3 (ResNets.validate: input_channels must be 3). The fleet does not resize an IDX dataset
     whose images are square (RequestResolver.withImageSize: image_size = the images' side, the input pipeline is
     the identity; LocalRun feeds the images as they are). For a scratch run the normalisation is HALF
-    (RequestResolver: the base normalisation of a request without a base model), x / 127.5 - 1, which is
-    mean 0.5 and std 0.5 here (float rounding aside).
+    (RequestResolver: the base normalisation of a request without a base model): mean 0.5 and std 0.5, which
+    Tensors.images computes as x / 127.5 - 1, and so does the twin.
     """
-    x = torch.from_numpy(images.astype(np.float32)).unsqueeze(1) / 255.0
     channels = meta["input_channels"]
-    x = x.expand(-1, channels, -1, -1)
-    mean = torch.tensor(meta["normalization"]["mean"][:channels], dtype=torch.float32).view(1, channels, 1, 1)
-    std = torch.tensor(meta["normalization"]["std"][:channels], dtype=torch.float32).view(1, channels, 1, 1)
-    return ((x - mean) / std).contiguous()
+    x = torch.from_numpy(images.astype(np.float32)).unsqueeze(1).expand(-1, channels, -1, -1)
+    mean, std = meta["normalization"]["mean"][:channels], meta["normalization"]["std"][:channels]
+    if all(m == 0.5 for m in mean) and all(s == 0.5 for s in std):
+        return (x / 127.5 - 1).contiguous()  # HALF as Tensors.images computes it, to the last bit
+    mean = torch.tensor(mean, dtype=torch.float32).view(1, channels, 1, 1)
+    std = torch.tensor(std, dtype=torch.float32).view(1, channels, 1, 1)
+    return ((x / 255.0 - mean) / std).contiguous()
 
 
 def epoch_batches(n, batch_size, order):
@@ -321,7 +336,7 @@ def epoch_batches(n, batch_size, order):
 # One run
 
 
-def run(meta, data, seed, threads):
+def run(meta, data, seed, threads, fleet_streams=False):
     split = meta["splits"].get(str(seed))
     if split is None:
         raise InputProblem([("meta.splits", f"has no split for seed {seed} (seeds: {sorted(meta['splits'])})")])
@@ -332,17 +347,34 @@ def run(meta, data, seed, threads):
     tr = torch.tensor(split["train"], dtype=torch.int64)
     va = torch.tensor(split["validation"], dtype=torch.int64)
     x_train, y_train = x_all[tr], y_all[tr]
+    n = x_train.shape[0]
     x_val, y_val = x_all[va], y_all[va]
     x_test, y_test = to_inputs(data["test"][0], meta), torch.from_numpy(data["test"][1])
     k = meta["num_classes"]
 
-    # The seed drives the initialisation (torch's global generator) and, through a generator of its own, the
-    # sampling order and the flips. The fleet derives the same three from recipe.seed (SessionConfigs.modelSeed,
-    # dataSeed) with Java's SplittableRandom, so the streams differ and the runs agree in distribution only.
+    # By default the seed drives the initialisation (torch's global generator) and, through a generator of its
+    # own, the sampling order and the flips: plain PyTorch. The fleet derives the same three from recipe.seed
+    # (SessionConfigs.modelSeed, dataSeed) with Java's SplittableRandom, so those runs agree with the fleet's in
+    # distribution only. With fleet_streams the twin draws all three exactly as the fleet does (a paired check:
+    # what is left between the two is arithmetic).
     torch.manual_seed(seed)
     arch = meta["architecture"]
     model = TwinResNet(arch["blocks"], arch["base_width"], arch["stem"], k, meta["input_channels"])
+    if fleet_streams:
+        fleet_init(model, seed)
     data_rng = torch.Generator().manual_seed(seed)
+    job_id = split.get("job_id", f"ablate-{seed}")
+
+    def sample(epoch):
+        """The epoch's order (positions into the training split) and, per position, whether its image flips."""
+        if fleet_streams:
+            return (torch.tensor(fleet_order(n, epoch, seed), dtype=torch.int64),
+                    torch.tensor(fleet_flips(n, epoch, seed, job_id, meta["flip_probability"])))
+        # EpochSampler.order with uniform sampling: a fresh permutation of the training split every epoch; the
+        # default recipe.augmentations (AugmentationPipeline.defaultSpec) is horizontal_flip with p = 0.5, drawn
+        # per image (ProbabilisticTransform: rng.nextDouble() < p), a left-right mirror (Geometry.flipHorizontal)
+        order = torch.randperm(n, generator=data_rng)
+        return order, torch.rand(n, generator=data_rng) < meta["flip_probability"]
     # LayerwiseSgd: v = mu v + g + lambda w; w -= lr v -- torch's SGD (coupled weight decay, dampening 0, no
     # Nesterov), with the learning rate scaled once per epoch by the schedule
     optimizer = torch.optim.SGD(parameter_groups(model, meta["weight_decay"]), lr=meta["lr"],
@@ -350,7 +382,6 @@ def run(meta, data, seed, threads):
     # LabelSmoothingLoss: -sum((1 - eps) onehot + eps / K) log_softmax, mean over the batch = torch's
     criterion = nn.CrossEntropyLoss(label_smoothing=meta["label_smoothing"])
     epochs, patience, batch_size = meta["epochs"], meta["patience"], meta["batch_size"]
-    n = x_train.shape[0]
     best = None  # (epoch, validation accuracy, validation macro-F1, state_dict)
     stale = 0
     epochs_run = 0
@@ -359,15 +390,12 @@ def run(meta, data, seed, threads):
         for group in optimizer.param_groups:
             group["lr"] = meta["lr"] * cosine_factor(epoch, epochs)
         model.train()
-        # EpochSampler.order with uniform sampling: a fresh permutation of the training split every epoch
-        order = torch.randperm(n, generator=data_rng)
+        order, flips = sample(epoch)
         loss_sum, correct = 0.0, 0
-        for idx in epoch_batches(n, batch_size, order):
+        for positions in epoch_batches(n, batch_size, torch.arange(n)):
+            idx = order[positions]
             x = x_train[idx]
-            # the default recipe.augmentations (AugmentationPipeline.defaultSpec): horizontal_flip, p = 0.5, drawn
-            # per image (ProbabilisticTransform: rng.nextDouble() < p), a left-right mirror (Geometry.flipHorizontal)
-            flip = torch.rand(x.shape[0], generator=data_rng) < meta["flip_probability"]
-            x = torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)
+            x = torch.where(flips[positions].view(-1, 1, 1, 1), x.flip(3), x)
             y = y_train[idx]
             optimizer.zero_grad(set_to_none=True)
             logits = model(x)
@@ -394,33 +422,42 @@ def run(meta, data, seed, threads):
     test_acc, test_f1 = evaluate(model, x_test, y_test, k)
     return {"seed": seed, "best_epoch": best[0], "epochs_run": epochs_run, "validation_accuracy": round(best[1], 6),
             "validation_macro_f1": round(best[2], 6), "test_accuracy": round(test_acc, 6),
-            "test_macro_f1": round(test_f1, 6), "seconds": round(time.time() - start, 2), "threads": threads}
+            "test_macro_f1": round(test_f1, 6), "seconds": round(time.time() - start, 2), "threads": threads,
+            "streams": "fleet" if fleet_streams else "torch"}
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# --make-data: a DATA_DIR from the Fashion-MNIST IDX files, as `fleet ablate` loads them
+# The fleet's random streams (Java's SplittableRandom), for --make-data's split and for --fleet-streams
+
+MASK64 = (1 << 64) - 1
+GOLDEN_GAMMA = 0x9E3779B97F4A7C15
+
+
+def mix64(z):
+    """SplitMix64's finaliser: SplittableRandom.mix64, GaussNoise.mix64."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    return z ^ (z >> 31)
 
 
 class SplittableRandom:
-    """java.util.SplittableRandom (Java 17) for nextInt(bound), so that the split below is the fleet's own."""
-
-    GOLDEN_GAMMA = 0x9E3779B97F4A7C15
-    MASK = (1 << 64) - 1
+    """java.util.SplittableRandom (Java 17): nextInt(bound), nextDouble(), bit for bit."""
 
     def __init__(self, seed):
-        self.seed = seed & self.MASK
+        self.seed = seed & MASK64
 
     def _next_seed(self):
-        self.seed = (self.seed + self.GOLDEN_GAMMA) & self.MASK
+        self.seed = (self.seed + GOLDEN_GAMMA) & MASK64
         return self.seed
 
-    @classmethod
-    def _mix32(cls, z):
-        z = ((z ^ (z >> 33)) * 0x62A9D9ED799705F5) & cls.MASK
-        z = (((z ^ (z >> 28)) * 0xCB24D0A5C88C35B3) & cls.MASK) >> 32
+    @staticmethod
+    def _mix32(z):
+        z = ((z ^ (z >> 33)) * 0x62A9D9ED799705F5) & MASK64
+        z = (((z ^ (z >> 28)) * 0xCB24D0A5C88C35B3) & MASK64) >> 32
         return z - (1 << 32) if z >= 1 << 31 else z  # Java's (int) cast
 
     def next_int(self, bound):
+        """RandomSupport.boundedNextInt: a mask for a power of two, else rejection of the biased top values."""
         r = self._mix32(self._next_seed())
         m = bound - 1
         if bound & m == 0:
@@ -428,9 +465,97 @@ class SplittableRandom:
         u = (r & 0xFFFFFFFF) >> 1  # r >>> 1
         while True:
             r = u % bound
-            if -(1 << 31) <= u + m - r < (1 << 31):  # no int overflow: Java's u + m - r >= 0
+            if u + m - r < (1 << 31):  # Java: u + m - r >= 0 unless the int overflows
                 return r
             u = (self._mix32(self._next_seed()) & 0xFFFFFFFF) >> 1
+
+    def next_double(self):
+        return (mix64(self._next_seed()) >> 11) * 2.0 ** -53
+
+    def doubles(self, count):
+        """`count` nextDouble() values at once (numpy's uint64 arithmetic wraps as Java's long does)."""
+        seeds = np.uint64(self.seed) + np.uint64(GOLDEN_GAMMA) * np.arange(1, count + 1, dtype=np.uint64)
+        self.seed = int(seeds[-1]) if count else self.seed
+        z = (seeds ^ (seeds >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+        return (z >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+
+
+def shuffle(a, rng):
+    """Shuffle.inPlace: Fisher-Yates from the top."""
+    for i in range(len(a) - 1, 0, -1):
+        j = rng.next_int(i + 1)
+        a[i], a[j] = a[j], a[i]
+
+
+def java_string_hash(s):
+    """String.hashCode: over UTF-16 code units, in int arithmetic."""
+    units = s.encode("utf-16-be")
+    h = 0
+    for i in range(0, len(units), 2):
+        h = (31 * h + (units[i] << 8 | units[i + 1])) & 0xFFFFFFFF
+    return h - (1 << 32) if h >= 1 << 31 else h
+
+
+def fleet_order(n, epoch, seed):
+    """EpochSampler.order, uniform sampling: a shuffle of 0..n-1 from
+    SplittableRandom(seed * 0x9E3779B97F4A7C15 + epoch * 0xBF58476D1CE4E5B9 + 17)."""
+    rng = SplittableRandom(seed * GOLDEN_GAMMA + epoch * 0xBF58476D1CE4E5B9 + 17)
+    order = list(range(n))
+    shuffle(order, rng)
+    return order
+
+
+def fnv1a64(s):
+    h = 0xCBF29CE484222325
+    for b in s.encode("utf-8"):
+        h = ((h ^ b) * 0x100000001B3) & MASK64
+    return h
+
+
+def fleet_flips(n, epoch, seed, job_id, p):
+    """The default augmentation as LocalRun/EpochBatches apply it: the sample at position i of the epoch gets
+    AugmentationPipeline.rngFor(seed, job, epoch, i); the pipeline is Compose(p = 1)[HorizontalFlip(p)], and each
+    ProbabilisticTransform draws rng.nextDouble() < p, so the flip is decided by the stream's second double."""
+    flips = []
+    job = fnv1a64(job_id)
+    for i in range(n):
+        h = mix64((seed ^ 0x5DEECE66DA3B9F1B) & MASK64)
+        h = mix64(h ^ job)
+        h = mix64(((h + GOLDEN_GAMMA) & MASK64) ^ epoch)
+        h = mix64(((h + GOLDEN_GAMMA) & MASK64) ^ i)
+        rng = SplittableRandom(h)
+        rng.next_double()  # Compose's own draw (p = 1: always applies its children)
+        flips.append(rng.next_double() < p)
+    return flips
+
+
+def fleet_init(model, seed):
+    """Initialization.apply, value for value: one SplittableRandom(seed ^ hash(name) * 0x9E3779B97F4A7C15) per
+    torchvision parameter name; 4-d weights Box-Muller normal times sqrt(2 / fan_out), 2-d weights uniform in
+    +-1/sqrt(fan_in), BatchNorm scale and running variance 1, the rest 0; doubles rounded to float32."""
+    with torch.no_grad():
+        for name, t in model.state_dict().items():
+            if name.endswith("num_batches_tracked"):
+                continue
+            rng = SplittableRandom(seed ^ ((java_string_hash(name) * GOLDEN_GAMMA) & MASK64))
+            n = t.numel()
+            if name.endswith("weight") and t.dim() == 4:
+                d = rng.doubles(2 * n).reshape(n, 2)  # Box-Muller draws u then w for each value, in order
+                g = np.sqrt(-2 * np.log(1.0 - d[:, 0])) * np.cos(2 * np.pi * d[:, 1])
+                v = g * math.sqrt(2.0 / (t.shape[0] * t.shape[2] * t.shape[3]))
+            elif name.endswith("weight") and t.dim() == 2:
+                v = (rng.doubles(n) * 2 - 1) * (1.0 / math.sqrt(t.shape[1]))
+            elif name.endswith("running_var") or (name.endswith("weight") and t.dim() == 1):
+                v = np.ones(n)
+            else:
+                v = np.zeros(n)
+            t.copy_(torch.from_numpy(v.astype(np.float32)).view_as(t))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# --make-data: a DATA_DIR from the Fashion-MNIST IDX files, as `fleet ablate` loads them
 
 
 def stratified_split(labels, num_classes, fraction, seed):
@@ -441,9 +566,7 @@ def stratified_split(labels, num_classes, fraction, seed):
     train, validation = [], []
     for c in range(num_classes):
         order = [i for i, label in enumerate(labels) if label == c]
-        for i in range(len(order) - 1, 0, -1):
-            j = rng.next_int(i + 1)
-            order[i], order[j] = order[j], order[i]
+        shuffle(order, rng)
         held = int(math.floor(fraction * len(order) + 0.5))
         if held == 0 and len(order) >= 2 and fraction > 0:
             held = 1
@@ -493,7 +616,7 @@ def make_data(out_dir, source, per_class, seeds, validation_fraction):
     splits = {}
     for seed in seeds:
         t, v = stratified_split(train[1].tolist(), len(ODD_CLASSES), validation_fraction, seed)
-        splits[str(seed)] = {"train": t, "validation": v}
+        splits[str(seed)] = {"train": t, "validation": v, "job_id": f"ablate-{seed}"}  # Ablate.request
     meta = {"height": int(train[0].shape[1]), "width": int(train[0].shape[2]), "num_classes": len(ODD_CLASSES),
             "epochs": 15, "batch_size": 32, "lr": 0.05, "momentum": 0.9, "weight_decay": 0.0005,
             "label_smoothing": 0.1, "patience": 5, "flip_probability": 0.5, "input_channels": 3,
@@ -510,6 +633,9 @@ def main(argv):
     parser.add_argument("data_dir", nargs="?", help="a DATA_DIR to train on")
     parser.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated seeds (default 0,1,2,3,4)")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads (default: all cores)")
+    parser.add_argument("--fleet-streams", action="store_true",
+                        help="draw the initial weights, the sampling order and the flips as the fleet does for the "
+                        "same seed (Initialization, EpochSampler, AugmentationPipeline.rngFor), instead of from torch")
     parser.add_argument("--make-data", metavar="DIR", help="write a DATA_DIR from Fashion-MNIST instead of training")
     parser.add_argument("--source", default="datasets/fashion-mnist", help="--make-data: folder of the IDX files")
     parser.add_argument("--per-class", type=int, default=100, help="--make-data: training images per class")
@@ -535,7 +661,7 @@ def main(argv):
         if missing:
             raise InputProblem([("meta.splits", f"has no split for seeds {missing} (has {sorted(meta['splits'])})")])
         for seed in seeds:
-            print(json.dumps(run(meta, data, seed, args.threads)), flush=True)
+            print(json.dumps(run(meta, data, seed, args.threads, args.fleet_streams)), flush=True)
     except InputProblem as e:
         for field, problem in e.problems:
             print(f"pytorch_twin: {field}: {problem}", file=sys.stderr)
