@@ -21,7 +21,8 @@ DATA_DIR holds
                     "stem": "small"}}
 Output: one JSON object per seed on stdout, one line each:
   {"seed", "best_epoch" (0-based, as the fleet's LocalRun.Result), "epochs_run", "validation_accuracy",
-   "validation_macro_f1", "test_accuracy", "test_macro_f1", "seconds", "threads", "streams" ("torch"|"fleet")}
+   "validation_macro_f1", "test_accuracy", "test_macro_f1", "seconds", "threads", "parameters" (trainable, as
+   ResNets.parameterCount counts them: 308,181 for the scratch row), "streams" ("torch"|"fleet")}
 By default the seed seeds torch: initial weights, sampling order and flips are plain PyTorch's, so a run agrees
 with the fleet's run of the same seed in distribution only. --fleet-streams draws all three exactly as the fleet
 does for that seed and job id (the validation split is the fleet's either way: it comes from meta.json), so the
@@ -423,6 +424,7 @@ def run(meta, data, seed, threads, fleet_streams=False):
     return {"seed": seed, "best_epoch": best[0], "epochs_run": epochs_run, "validation_accuracy": round(best[1], 6),
             "validation_macro_f1": round(best[2], 6), "test_accuracy": round(test_acc, 6),
             "test_macro_f1": round(test_f1, 6), "seconds": round(time.time() - start, 2), "threads": threads,
+            "parameters": sum(p.numel() for p in model.parameters()),
             "streams": "fleet" if fleet_streams else "torch"}
 
 
