@@ -26,7 +26,9 @@ Output: one JSON object per seed on stdout, one line each:
 By default the seed seeds torch: initial weights, sampling order and flips are plain PyTorch's, so a run agrees
 with the fleet's run of the same seed in distribution only. --fleet-streams draws all three exactly as the fleet
 does for that seed and job id (the validation split is the fleet's either way: it comes from meta.json), so the
-two runs differ only in arithmetic -- a paired check.
+two runs differ only in arithmetic -- a paired check. Its sampling positions index splits[seed].train in the order
+given, so that list must be in the order the fleet holds its training split (ascending, as StratifiedSplit
+returns it).
 Progress goes to stderr. Bad input exits with status 2 and one line per problem, naming the field.
 """
 import argparse
@@ -376,6 +378,7 @@ def run(meta, data, seed, threads, fleet_streams=False):
         # per image (ProbabilisticTransform: rng.nextDouble() < p), a left-right mirror (Geometry.flipHorizontal)
         order = torch.randperm(n, generator=data_rng)
         return order, torch.rand(n, generator=data_rng) < meta["flip_probability"]
+
     # LayerwiseSgd: v = mu v + g + lambda w; w -= lr v -- torch's SGD (coupled weight decay, dampening 0, no
     # Nesterov), with the learning rate scaled once per epoch by the schedule
     optimizer = torch.optim.SGD(parameter_groups(model, meta["weight_decay"]), lr=meta["lr"],
