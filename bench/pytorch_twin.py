@@ -177,14 +177,18 @@ def macro_f1(cm):
 
 
 def evaluate(model, images, labels, num_classes, batch_size=256):
-    """Classifier.evaluate: inference mode (BatchNorm running statistics), chunks of 256, arg-max."""
+    """Classifier.evaluate: inference mode (BatchNorm running statistics), chunks of 256, arg-max; also the mean
+    cross-entropy without label smoothing (ConfusionMatrix.meanLoss), which breaks ties in macro-F1."""
     model.eval()
     predicted = []
+    loss_sum = 0.0
     with torch.no_grad():
         for start in range(0, images.shape[0], batch_size):
-            predicted.append(model(images[start:start + batch_size]).argmax(1))
+            logits = model(images[start:start + batch_size])
+            predicted.append(logits.argmax(1))
+            loss_sum += float(nn.functional.cross_entropy(logits, labels[start:start + batch_size], reduction="sum"))
     cm = confusion(labels.numpy(), torch.cat(predicted).numpy(), num_classes)
-    return accuracy(cm), macro_f1(cm)
+    return accuracy(cm), macro_f1(cm), loss_sum / max(1, images.shape[0])
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -386,7 +390,7 @@ def run(meta, data, seed, threads, fleet_streams=False):
     # LabelSmoothingLoss: -sum((1 - eps) onehot + eps / K) log_softmax, mean over the batch = torch's
     criterion = nn.CrossEntropyLoss(label_smoothing=meta["label_smoothing"])
     epochs, patience, batch_size = meta["epochs"], meta["patience"], meta["batch_size"]
-    best = None  # (epoch, validation accuracy, validation macro-F1, state_dict)
+    best = None  # (epoch, validation accuracy, validation macro-F1, state_dict, validation loss)
     stale = 0
     epochs_run = 0
     for epoch in range(epochs):
@@ -409,13 +413,15 @@ def run(meta, data, seed, threads, fleet_streams=False):
             loss_sum += loss.item() * x.shape[0]
             correct += int((logits.argmax(1) == y).sum())
         epochs_run = epoch + 1
-        val_acc, val_f1 = evaluate(model, x_val, y_val, k)
-        # EarlyStopping.judge: the best epoch is the first with the highest validation macro-F1 (strictly better);
-        # stop after `patience` epochs without a better one, unless the planned epochs end first
-        improved = best is None or val_f1 > best[2]
+        val_acc, val_f1, val_loss = evaluate(model, x_val, y_val, k)
+        # EarlyStopping.judge: the best epoch has the highest validation macro-F1 and, of equal ones (within
+        # EarlyStopping.TIE), the lower validation loss; stop after `patience` epochs without a better one, unless
+        # the planned epochs end first
+        improved = (best is None or val_f1 > best[2] + 1e-9
+                    or (abs(val_f1 - best[2]) <= 1e-9 and val_loss < best[4]))
         stale = 0 if improved else stale + 1
         if improved:
-            best = (epoch, val_acc, val_f1, copy.deepcopy(model.state_dict()))
+            best = (epoch, val_acc, val_f1, copy.deepcopy(model.state_dict()), val_loss)
         print(f"twin: seed {seed} epoch {epoch}: lr {optimizer.param_groups[0]['lr']:.5f} loss {loss_sum / n:.4f} "
               f"train acc {correct / n:.4f} val acc {val_acc:.4f} val macro-F1 {val_f1:.4f}"
               f"{' *' if improved else ''}", file=sys.stderr, flush=True)
@@ -423,7 +429,7 @@ def run(meta, data, seed, threads, fleet_streams=False):
             break
     # the test images are scored once, with the chosen epoch's weights (the fleet's selection, issue #26)
     model.load_state_dict(best[3])
-    test_acc, test_f1 = evaluate(model, x_test, y_test, k)
+    test_acc, test_f1, _ = evaluate(model, x_test, y_test, k)
     return {"seed": seed, "best_epoch": best[0], "epochs_run": epochs_run, "validation_accuracy": round(best[1], 6),
             "validation_macro_f1": round(best[2], 6), "test_accuracy": round(test_acc, 6),
             "test_macro_f1": round(test_f1, 6), "seconds": round(time.time() - start, 2), "threads": threads,

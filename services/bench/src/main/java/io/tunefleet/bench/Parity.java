@@ -25,8 +25,10 @@ import picocli.CommandLine.Option;
  * `fleet parity`: accuracy parity with plain PyTorch. Trains `fleet ablate`'s from-scratch row with the fleet's
  * code and with its PyTorch twin (`bench/pytorch_twin.py` on Debian's python3-torch: the same architecture in
  * torchvision's layout, the same images, the same validation split per seed, the same recipe and selection rule),
- * then prints both, their means and the difference with Welch's 95 % interval (the two sides draw their
- * initialisations and batches from different generators, so seeds do not pair across them).
+ * then prints both, their means and the difference. The twin runs twice: with PyTorch's own generators for the
+ * initialisation, sampling order and flips (an independent replication: Welch's 95 % interval), and with
+ * {@code --fleet-streams}, drawing them exactly as the fleet does for each seed, so that the two runs of a seed differ
+ * only in arithmetic (a paired interval).
  */
 @Command(name = "parity", description = "The from-scratch row of `fleet ablate` trained by the fleet and by its "
     + "plain-PyTorch twin (bench/pytorch_twin.py) on the same images and splits: both means and their difference.")
@@ -49,6 +51,10 @@ final class Parity implements Callable<Integer> {
   @Option(names = "--threads", description = "Torch threads of each side (default: the processors this JVM sees)")
   int threads = Runtime.getRuntime().availableProcessors();
 
+  @Option(names = "--streams", description = "The twin's random streams: torch (its own generators), fleet (the "
+      + "fleet's draws, paired seed by seed) or both (default ${DEFAULT-VALUE})")
+  String streams = "both";
+
   /** One run of one side. */
   record Run(int seed, int bestEpoch, double validationMacroF1, double testAccuracy, double testMacroF1, double seconds) {}
 
@@ -56,6 +62,9 @@ final class Parity implements Callable<Integer> {
   public Integer call() throws Exception {
     if (seeds < 2) {
       throw new IllegalArgumentException("--seeds must be at least 2 (the interval needs a spread), was " + seeds);
+    }
+    if (!List.of("torch", "fleet", "both").contains(streams)) {
+      throw new IllegalArgumentException("--streams must be torch, fleet or both, was '" + streams + "'");
     }
     if (!Files.isExecutable(Path.of(python))) {
       throw new IllegalStateException("--python " + python + " is not an executable; install python3-torch "
@@ -82,11 +91,15 @@ final class Parity implements Callable<Integer> {
         fleet.add(run);
         System.err.printf(Locale.ROOT, "parity: fleet %s%n", run);
       }
-      List<Run> torch = twin(dir);
-      if (torch.size() != seeds) {
-        throw new IllegalStateException("the twin reported " + torch.size() + " runs, expected " + seeds);
+      System.out.printf(Locale.ROOT, "From scratch (ResNet-10, width 16, 3x3 stem, random init), %d images per class, "
+          + "%d epochs max, %d seeds per side, %d torch threads each.%n%n", perClass, epochs, seeds, threads);
+      for (boolean fleetStreams : streams.equals("both") ? List.of(false, true) : List.of(streams.equals("fleet"))) {
+        List<Run> torch = twin(dir, fleetStreams);
+        if (torch.size() != seeds) {
+          throw new IllegalStateException("the twin reported " + torch.size() + " runs, expected " + seeds);
+        }
+        print(fleet, torch, fleetStreams);
       }
-      print(data, fleet, torch);
       deleteTree(dir);
     }
     return 0;
@@ -99,9 +112,9 @@ final class Parity implements Callable<Integer> {
   private static void writeTwinInput(Path dir, LabeledImages train, ImageBatch test, List<TrainingRequest> requests)
       throws Exception {
     ImageBatch trainBatch = ImageBatch.of(train);
-    Files.write(dir.resolve("train-images.u8"), trainBatch.pixels());
+    Files.write(dir.resolve("train-images.u8"), gray(trainBatch));
     Files.write(dir.resolve("train-labels.u8"), bytes(trainBatch.labels()));
-    Files.write(dir.resolve("test-images.u8"), test.pixels());
+    Files.write(dir.resolve("test-images.u8"), gray(test));
     Files.write(dir.resolve("test-labels.u8"), bytes(test.labels()));
     TrainingRequest first = requests.get(0);
     var rc = first.getRecipe();
@@ -114,7 +127,7 @@ final class Parity implements Callable<Integer> {
           .put("validation", new JsonArray(java.util.Arrays.stream(s.validation()).boxed().toList())));
     }
     JsonObject meta = new JsonObject()
-        .put("height", trainBatch.height()).put("width", trainBatch.width()).put("channels", trainBatch.channels())
+        .put("height", trainBatch.height()).put("width", trainBatch.width()).put("input_channels", trainBatch.channels())
         .put("num_classes", first.getNumClasses())
         .put("epochs", rc.getEpochs()).put("batch_size", rc.getBatchSize())
         .put("lr", rc.getLrHead()).put("momentum", rc.getMomentum()).put("weight_decay", rc.getWeightDecay())
@@ -138,13 +151,16 @@ final class Parity implements Callable<Integer> {
     return ops.get(0).getP();
   }
 
-  private List<Run> twin(Path dir) throws Exception {
+  private List<Run> twin(Path dir, boolean fleetStreams) throws Exception {
     List<String> seedList = new ArrayList<>();
     for (int s = 0; s < seeds; s++) {
       seedList.add(Integer.toString(s));
     }
-    List<String> command = List.of(python, Path.of("bench/pytorch_twin.py").toString(), dir.toString(),
-        "--seeds", String.join(",", seedList), "--threads", Integer.toString(threads));
+    List<String> command = new ArrayList<>(List.of(python, Path.of("bench/pytorch_twin.py").toString(), dir.toString(),
+        "--seeds", String.join(",", seedList), "--threads", Integer.toString(threads)));
+    if (fleetStreams) {
+      command.add("--fleet-streams");
+    }
     Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     List<Run> runs = new ArrayList<>();
     try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
@@ -153,7 +169,8 @@ final class Parity implements Callable<Integer> {
           continue;
         }
         JsonObject o = new JsonObject(line);
-        Run run = new Run(o.getInteger("seed"), o.getInteger("best_epoch"), o.getDouble("validation_macro_f1"),
+        // the twin counts epochs from 0 as LocalRun.Result does; the tables count from 1
+        Run run = new Run(o.getInteger("seed"), o.getInteger("best_epoch") + 1, o.getDouble("validation_macro_f1"),
             o.getDouble("test_accuracy"), o.getDouble("test_macro_f1"), o.getDouble("seconds"));
         runs.add(run);
         System.err.printf(Locale.ROOT, "parity: pytorch %s%n", run);
@@ -166,9 +183,10 @@ final class Parity implements Callable<Integer> {
     return runs;
   }
 
-  private void print(LabeledImages data, List<Run> fleet, List<Run> torch) {
-    System.out.printf(Locale.ROOT, "From scratch (ResNet-10, width 16, 3x3 stem, random init), %d images per class, "
-        + "%d epochs max, %d seeds per side, %d torch threads each.%n%n", perClass, epochs, seeds, threads);
+  private void print(List<Run> fleet, List<Run> torch, boolean fleetStreams) {
+    System.out.printf(Locale.ROOT, "#### The twin with %s%n%n", fleetStreams
+        ? "the fleet's random streams (--fleet-streams): the same initial weights, order and flips per seed"
+        : "PyTorch's own random streams: an independent replication");
     System.out.println("| seed | fleet: best epoch | fleet: validation macro-F1 | fleet: test accuracy | fleet: s "
         + "| PyTorch: best epoch | PyTorch: validation macro-F1 | PyTorch: test accuracy | PyTorch: s |");
     System.out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -183,9 +201,10 @@ final class Parity implements Callable<Integer> {
     double[] ta = torch.stream().mapToDouble(Run::testAccuracy).toArray();
     double[] ff = fleet.stream().mapToDouble(Run::testMacroF1).toArray();
     double[] tf = torch.stream().mapToDouble(Run::testMacroF1).toArray();
-    SeedStats.Difference accuracy = SeedStats.welch(fa, ta);
-    SeedStats.Difference f1 = SeedStats.welch(ff, tf);
-    System.out.printf(Locale.ROOT, "%n| | fleet | PyTorch | fleet − PyTorch, points (95 %% CI, Welch) |%n| --- | ---: | ---: | ---: |%n");
+    SeedStats.Difference accuracy = fleetStreams ? SeedStats.paired(fa, ta) : SeedStats.welch(fa, ta);
+    SeedStats.Difference f1 = fleetStreams ? SeedStats.paired(ff, tf) : SeedStats.welch(ff, tf);
+    System.out.printf(Locale.ROOT, "%n| | fleet | PyTorch | fleet − PyTorch, points (95 %% CI, %s) |%n| --- | ---: | ---: | ---: |%n",
+        fleetStreams ? "paired" : "Welch");
     System.out.printf(Locale.ROOT, "| test accuracy | %s | %s | %s |%n", SeedStats.pm(fa), SeedStats.pm(ta), accuracy.points());
     System.out.printf(Locale.ROOT, "| test macro-F1 | %s | %s | %s |%n%n", SeedStats.pm(ff), SeedStats.pm(tf), f1.points());
     boolean within = Math.abs(100 * accuracy.mean()) <= GOAL_POINTS;
@@ -193,6 +212,26 @@ final class Parity implements Callable<Integer> {
         + "%.0f-point goal; %s.%n", SeedStats.mean(fa), SeedStats.mean(ta), 100 * accuracy.mean(),
         within ? "within" : "OUTSIDE", GOAL_POINTS, accuracy.verdict().equals("no measurable difference")
             ? "no measurable difference at 95 %" : "the fleet is measurably " + accuracy.verdict());
+    System.out.println();
+  }
+
+  /**
+   * The twin's images are one byte per pixel: the fleet reads Fashion-MNIST's gray pixels into three equal channels
+   * (interleaved), the twin repeats them into {@code input_channels} the same way.
+   */
+  private static byte[] gray(ImageBatch batch) {
+    int c = batch.channels();
+    byte[] px = batch.pixels();
+    byte[] out = new byte[px.length / c];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = px[i * c];
+      for (int k = 1; k < c; k++) {
+        if (px[i * c + k] != out[i]) {
+          throw new IllegalStateException("the twin takes gray images; pixel " + i + " has unequal channels");
+        }
+      }
+    }
+    return out;
   }
 
   private static byte[] bytes(int[] labels) {
