@@ -188,8 +188,7 @@ final class PhotoMemoryBench implements Callable<Integer> {
         int lastReport = 0;
         while (failure == null && (stepsInEpoch[0] < 0 || seen.cardinality() < stepsInEpoch[0])) {
           if (!aug.process.isAlive()) {
-            failure = "the data-augmenter's JVM exited with " + aug.process.exitValue() + " (3: OutOfMemoryError under "
-                + "-XX:+ExitOnOutOfMemoryError); log: " + aug.log + "\n" + tail(aug.log);
+            failure = "the data-augmenter's JVM " + exited(aug.process.exitValue()) + "; log: " + aug.log + "\n" + tail(aug.log);
             break;
           }
           if (System.nanoTime() > deadline) {
@@ -250,6 +249,9 @@ final class PhotoMemoryBench implements Callable<Integer> {
         evaluator = evaluate(out, config, client, topics, blobs, resolved, imageFlags, env);
       }
     } finally {
+      for (Process p : Service.STARTED) {
+        p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+      }
       if (!keep) {
         deleteTree(work);
       }
@@ -298,8 +300,7 @@ final class PhotoMemoryBench implements Callable<Integer> {
       long nextReport = start + TimeUnit.SECONDS.toNanos(30);
       while (outcome == null) {
         if (!ev.process.isAlive()) {
-          outcome = "the evaluator's JVM exited with " + ev.process.exitValue() + " (3: OutOfMemoryError under "
-              + "-XX:+ExitOnOutOfMemoryError); log: " + ev.log + "\n" + tail(ev.log);
+          outcome = "the evaluator's JVM " + exited(ev.process.exitValue()) + "; log: " + ev.log + "\n" + tail(ev.log);
           break;
         }
         if (System.nanoTime() > deadline) {
@@ -340,6 +341,9 @@ final class PhotoMemoryBench implements Callable<Integer> {
       this.log = log;
     }
 
+    /** Every child started, stopped when the command ends however it ends. */
+    static final List<Process> STARTED = new ArrayList<>();
+
     static Service start(String name, List<String> imageFlags, String heap, Map<String, String> env, Path log) throws IOException {
       List<String> cmd = new ArrayList<>();
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -351,7 +355,9 @@ final class PhotoMemoryBench implements Callable<Integer> {
       pb.environment().keySet().removeIf(k -> k.startsWith("FLEET_"));
       pb.environment().putAll(env);
       pb.environment().put("JAVA_TOOL_OPTIONS", String.join(" ", imageFlags));
-      return new Service(pb.start(), log);
+      Process p = pb.start();
+      STARTED.add(p);
+      return new Service(p, log);
     }
 
     void sample() {
@@ -432,6 +438,11 @@ final class PhotoMemoryBench implements Callable<Integer> {
   private static int validationImages(String acceptance) {
     Matcher m = Pattern.compile("and (\\d+) validation images").matcher(acceptance == null ? "" : acceptance);
     return m.find() ? Integer.parseInt(m.group(1)) : -1;
+  }
+
+  private static String exited(int code) {
+    return "exited with " + code + (code == 3 ? " (an OutOfMemoryError, -XX:+ExitOnOutOfMemoryError)"
+        : code == 137 ? " (killed: SIGKILL, e.g. the kernel's OOM killer)" : "");
   }
 
   private static String mb(long kb) {
