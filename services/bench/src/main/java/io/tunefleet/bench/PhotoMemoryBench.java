@@ -115,6 +115,7 @@ final class PhotoMemoryBench implements Callable<Integer> {
   /** What one child JVM did: its peak and last resident set, seconds, and how it ended. */
   record Measured(long peakKb, long lastKb, double seconds, String outcome) {}
 
+  /** Class folders of a generated dataset (bench/make_photos.py). */
   private static final int CLASSES = 4;
 
   @Override
@@ -135,6 +136,10 @@ final class PhotoMemoryBench implements Callable<Integer> {
           Integer.toString(images), "--distinct", Integer.toString(Math.min(distinct, images)))));
     }
     long[] files = countPhotos(folder);
+    int classes;
+    try (Stream<Path> s = Files.list(folder)) {
+      classes = (int) s.filter(Files::isDirectory).count();
+    }
     out.printf(Locale.ROOT, "%,d JPEGs in %s (%,d distinct files, %.0f KB on average); services: -Xmx%s with the image's "
         + "JAVA_TOOL_OPTIONS=\"%s\"%n", files[0], folder, files[1], files[2] / 1024.0 / files[0], heap, String.join(" ", imageFlags));
     out.flush();
@@ -160,7 +165,7 @@ final class PhotoMemoryBench implements Callable<Integer> {
       topics.create(config);
 
       // ---- the data-augmenter: accept, then one epoch of batches ----
-      TrainingRequest request = TrainingRequest.newBuilder().setJobId(job).setNumClasses(CLASSES)
+      TrainingRequest request = TrainingRequest.newBuilder().setJobId(job).setNumClasses(classes)
           .setDataset(DatasetSpec.newBuilder().setFormat("image_folder").setImages(folder.toString()).setValidationFraction(0.1f))
           .setBaseModel(BaseModel.newBuilder().setArchitecture(Architecture.newBuilder().setFamily(fw[0])
               .setBaseWidth(Integer.parseInt(fw[1])).setStem("imagenet")))
@@ -173,7 +178,7 @@ final class PhotoMemoryBench implements Callable<Integer> {
         env.put(FleetConfig.AUGMENT_THREADS.key(), threads.toString());
       }
       out.printf(Locale.ROOT, "data-augmenter: request %s (%d classes, %d%% validation, %d px, batches of %d, 1 epoch)%n", job,
-          CLASSES, 10, imageSize, batch);
+          classes, 10, imageSize, batch);
       out.flush();
       Service aug = Service.start("data-augmenter", imageFlags, heap, env, work.resolve("data-augmenter.log"));
       long start = System.nanoTime();
