@@ -264,9 +264,12 @@ final class PhotoMemoryBench implements Callable<Integer> {
     out.printf(Locale.ROOT, "%nsummary (%,d JPEGs, %d px, -Xmx%s, %s):%n", files[0], imageSize, heap, String.join(" ", imageFlags));
     out.printf(Locale.ROOT, "  data-augmenter  peak RSS %s  %.1f s (accepted after %.1f s)  %d batches of %d  blob store %.2f GB%n",
         mb(augmenter.peakKb()), augmenter.seconds(), acceptSeconds, published, batch, diskBytes / 1e9);
-    if (evaluator != null) {
+    if (evaluator != null && evaluator.outcome().startsWith("scored")) {
       out.printf(Locale.ROOT, "  evaluator       peak RSS %s  %.1f s  %,d validation images scored by %s  (%s)%n",
           mb(evaluator.peakKb()), evaluator.seconds(), validationSize, model, evaluator.outcome());
+    } else if (evaluator != null) {
+      out.printf(Locale.ROOT, "  evaluator       FAILED on %,d validation images after %.1f s, peak RSS %s: %s%n", validationSize,
+          evaluator.seconds(), mb(evaluator.peakKb()), evaluator.outcome().lines().findFirst().orElse(""));
     }
     return evaluator == null || evaluator.outcome().startsWith("scored") ? 0 : 1;
   }
