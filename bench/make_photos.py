@@ -1,14 +1,19 @@
 #!/usr/bin/python3
 """Writes N photo-like JPEGs of about 500 x 375 (ImageNet's typical size) for `fleet bench-photos`.
 
-Usage: /usr/bin/python3 bench/make_photos.py DIR [N]  (default N = 256; four class folders)
+Usage: /usr/bin/python3 bench/make_photos.py DIR [N] [--distinct K]  (default N = 256; four class folders)
+
+With --distinct K (K < N), only the first K photos are encoded (the very files a run with N = K writes); photo i >= K
+is a hard link to photo i mod K under its own name in the same class folder. `fleet bench-photo-memory` uses this for
+100,000 files in seconds: what the data-augmenter holds in memory depends on the number of files (their index, the
+batches of one epoch), not on whether their bytes differ.
 
 The content is smooth colour fields with edges and fine texture, quality 90, 4:2:0 chroma (PIL's default), so that
 file sizes and entropy-decoding work are those of real photos (~40-80 KB each), not of flat colour. Not committed:
 generate under /tmp.
 """
+import argparse
 import os
-import sys
 
 import numpy as np
 from PIL import Image, ImageFilter
@@ -30,18 +35,35 @@ def photo(rng, h, w):
 
 
 def main():
-    out = sys.argv[1]
-    n = int(sys.argv[2]) if len(sys.argv) > 2 else 256
+    args = argparse.ArgumentParser(description="Photo-like JPEGs of about 500 x 375 in four class folders.")
+    args.add_argument("dir")
+    args.add_argument("n", nargs="?", type=int, default=256)
+    args.add_argument("--distinct", type=int, default=0, help="encode only K photos, hard-link the rest (K divisible by 4)")
+    a = args.parse_args()
+    out, n = a.dir, a.n
+    distinct = a.distinct if 0 < a.distinct < n else n
+    if distinct % 4 and distinct < n:
+        args.error("--distinct must be a multiple of 4, so that each link stays in its photo's class folder")
+    width = max(5, len(str(n - 1)))
     rng = np.random.default_rng(0)
-    for i in range(n):
+
+    def path(i):
         d = os.path.join(out, "class%d" % (i % 4))
         os.makedirs(d, exist_ok=True)
+        return os.path.join(d, "%0*d.jpg" % (width, i))
+
+    for i in range(distinct):
         w = int(rng.integers(440, 561))
         h = int(round(w * rng.uniform(0.7, 0.8)))
         if i % 5 == 4:
             w, h = h, w  # some portraits
-        photo(rng, h, w).save(os.path.join(d, "%05d.jpg" % i), quality=90)
-    print("%d JPEGs in %s" % (n, out))
+        photo(rng, h, w).save(path(i), quality=90)
+    for i in range(distinct, n):
+        os.link(path(i % distinct), path(i))
+    if distinct < n:
+        print("%d JPEGs in %s: %d distinct photos, the other %d hard links to them" % (n, out, distinct, n - distinct))
+    else:
+        print("%d JPEGs in %s" % (n, out))
 
 
 if __name__ == "__main__":

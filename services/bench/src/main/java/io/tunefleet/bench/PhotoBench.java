@@ -185,7 +185,7 @@ final class PhotoBench implements Callable<Integer> {
     return json.substring(at, end).trim();
   }
 
-  private static Path script(String name) {
+  static Path script(String name) {
     Path dir = Path.of("").toAbsolutePath();
     while (dir != null && !Files.exists(dir.resolve("bench").resolve(name))) {
       dir = dir.getParent();
@@ -196,7 +196,7 @@ final class PhotoBench implements Callable<Integer> {
     return dir.resolve("bench").resolve(name);
   }
 
-  private static String run(List<String> command) throws IOException, InterruptedException {
+  static String run(List<String> command) throws IOException, InterruptedException {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {

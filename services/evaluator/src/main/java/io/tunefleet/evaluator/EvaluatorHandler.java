@@ -167,12 +167,13 @@ final class EvaluatorHandler implements RecordHandler {
   private Scores score(byte[] checkpoint, List<BlobRef> validation, List<BlobRef> trainSplit) throws Exception {
     int side = splits.shard(validation.get(0)).height();
     Classifier model = TorchThread.call(() -> Classifier.load(checkpoint, side, device));
+    int pass = Classifier.imagesPerPass(side, side);
     try {
       ConfusionMatrix cm = null;
       for (BlobRef ref : validation) {
         ImageBatch shard = splits.shard(ref);
         ConfusionMatrix sofar = cm;
-        cm = TorchThread.call(() -> sofar == null ? model.evaluate(shard, 256) : model.evaluate(shard, 256, sofar));
+        cm = TorchThread.call(() -> sofar == null ? model.evaluate(shard, pass) : model.evaluate(shard, pass, sofar));
       }
       float[] losses = null;
       if (trainSplit != null) {
@@ -180,7 +181,7 @@ final class EvaluatorHandler implements RecordHandler {
         int n = 0;
         for (BlobRef ref : trainSplit) {
           ImageBatch shard = splits.shard(ref);
-          float[] part = TorchThread.call(() -> model.losses(shard, 256));
+          float[] part = TorchThread.call(() -> model.losses(shard, pass));
           parts.add(part);
           n += part.length;
         }
@@ -247,8 +248,9 @@ final class EvaluatorHandler implements RecordHandler {
   private double[][] features(byte[] checkpoint, ImageBatch points) throws IOException {
     double[][] features = new double[points.size()][];
     try (Classifier model = Classifier.load(checkpoint, points.height(), device)) {
-      for (int from = 0; from < points.size(); from += 256) {
-        ImageBatch chunk = points.slice(from, Math.min(points.size(), from + 256));
+      int pass = Classifier.imagesPerPass(points.height(), points.width());
+      for (int from = 0; from < points.size(); from += pass) {
+        ImageBatch chunk = points.slice(from, Math.min(points.size(), from + pass));
         try (ai.djl.ndarray.NDManager scope = model.manager().newSubManager()) {
           ai.djl.ndarray.NDArray f = model.features(scope, chunk);
           int dims = (int) f.getShape().get(1);
