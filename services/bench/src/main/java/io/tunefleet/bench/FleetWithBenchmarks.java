@@ -19,7 +19,8 @@ public final class FleetWithBenchmarks {
   static CommandLine commandLine() {
     CommandLine fleet = Fleet.commandLine();
     for (Object command : List.of(new Bench(), new TorchBench(), new MemoryBench(), new NeighbourBench(),
-        new AugmentBench(), new PhotoBench(), new PhotoMemoryBench(), new ExportBench(), new Ablate(), new Parity())) {
+        new AugmentBench(), new PhotoBench(), new PhotoMemoryBench(), new ExportBench(), new Ablate(),
+        new Parity())) {
       fleet.addSubcommand(command);
     }
     return fleet;

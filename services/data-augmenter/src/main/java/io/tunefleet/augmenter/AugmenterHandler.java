@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.tunefleet.common.blob.BlobStore;
+import io.tunefleet.common.blob.InterruptedWork;
 import io.tunefleet.common.blob.JobPaths;
 import io.tunefleet.common.kafka.RecordContext;
 import io.tunefleet.common.kafka.RecordHandler;
@@ -54,11 +55,9 @@ import org.slf4j.LoggerFactory;
 final class AugmenterHandler implements RecordHandler, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AugmenterHandler.class);
 
-  /** Attempts at one piece of work that may end with the replica's death before the next is refused. */
-  static final int MAX_INTERRUPTED = 2;
-
   private final ServiceContext ctx;
   private final BlobStore blobs;
+  private final InterruptedWork attempts;
   private final PathPolicy paths;
   /** The files of s3:// datasets; null when FLEET_DATA_ROOTS names no s3:// prefix. */
   private final S3DatasetFiles objectFiles;
@@ -83,6 +82,7 @@ final class AugmenterHandler implements RecordHandler, AutoCloseable {
   AugmenterHandler(ServiceContext ctx) {
     this.ctx = ctx;
     this.blobs = ctx.blobs();
+    this.attempts = new InterruptedWork(blobs);
     try {
       this.objectFiles = S3DatasetFiles.open(ctx);
     } catch (IOException e) {
@@ -155,28 +155,25 @@ final class AugmenterHandler implements RecordHandler, AutoCloseable {
       accept(job, request);
     } finally {
       // not reached when the JVM dies (-XX:+ExitOnOutOfMemoryError, kill -9): the marker then counts the attempt
-      blobs.delete(attempt);
+      attempts.end(attempt);
     }
   }
 
   /**
-   * Whether the work {@code attempt} marks was interrupted {@link #MAX_INTERRUPTED} times already (the replica died
-   * doing it: in a container an OutOfMemoryError exits the JVM before any handler runs): then the job is failed,
-   * naming why, and the record is done with, so that its replay cannot stop the replica for every job again. Else
-   * the attempt is recorded before the work starts.
+   * Whether the work {@code attempt} marks was interrupted {@link InterruptedWork#MAX} times already: then the job is
+   * failed, naming why, so that its replay cannot stop the replica for every job again. Else the attempt is on
+   * record until the work ends.
    */
   private boolean interruptedBefore(String attempt, String job, String doing) throws IOException {
-    int interrupted = blobs.exists(attempt) ? Integer.parseInt(new String(blobs.read(attempt), StandardCharsets.UTF_8).trim()) : 0;
-    if (interrupted >= MAX_INTERRUPTED) {
-      blobs.delete(attempt);
-      fail(job, List.of(new FieldProblem("dataset", "the data-augmenter stopped " + interrupted + " times while "
-          + doing + " (the replica was killed, most likely out of memory: its heap is " + Runtime.getRuntime().maxMemory() / (1 << 20)
-          + " MB); refused so that the replayed record cannot stop the replica again: use fewer or smaller images, "
-          + "or give the data-augmenter more memory")));
-      return true;
+    int interrupted = attempts.begin(attempt);
+    if (interrupted < InterruptedWork.MAX) {
+      return false;
     }
-    blobs.put(attempt, (interrupted + 1 + "\n").getBytes(StandardCharsets.UTF_8));
-    return false;
+    fail(job, List.of(new FieldProblem("dataset", "the data-augmenter stopped " + interrupted + " times while "
+        + doing + " (the replica was killed, most likely out of memory: its heap is " + InterruptedWork.heapMiB()
+        + " MB); refused so that the replayed record cannot stop the replica again: use fewer or smaller images, "
+        + "or give the data-augmenter more memory")));
+    return true;
   }
 
   private void accept(String job, TrainingRequest request) throws IOException {
@@ -349,7 +346,7 @@ final class AugmenterHandler implements RecordHandler, AutoCloseable {
           + (state.request.getDataset().getSkipUnreadable() ? "" : "; remove the file and resubmit"))));
       return false;
     } finally {
-      blobs.delete(attempt);
+      attempts.end(attempt);
     }
   }
 

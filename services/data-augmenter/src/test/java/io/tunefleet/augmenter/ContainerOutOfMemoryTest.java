@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tunefleet.common.blob.JobPaths;
+import io.tunefleet.common.testing.ContainerReplica;
 import io.tunefleet.common.testing.HandlerTestDriver;
 import io.tunefleet.proto.v1.Architecture;
 import io.tunefleet.proto.v1.BaseModel;
@@ -13,12 +14,6 @@ import io.tunefleet.proto.v1.Recipe;
 import io.tunefleet.proto.v1.TrainingRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,20 +25,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ContainerOutOfMemoryTest {
   @TempDir Path blobRoot;
-
-  /** The JVM flags the Dockerfile gives the services (JAVA_TOOL_OPTIONS). */
-  static List<String> imageJvmFlags() throws Exception {
-    Path dir = Path.of("").toAbsolutePath();
-    while (dir != null && !Files.exists(dir.resolve("Dockerfile"))) {
-      dir = dir.getParent();
-    }
-    assertTrue(dir != null, "the repository's Dockerfile");
-    Matcher m = Pattern.compile("JAVA_TOOL_OPTIONS=\"([^\"]*)\"").matcher(Files.readString(dir.resolve("Dockerfile")));
-    assertTrue(m.find(), "the Dockerfile sets JAVA_TOOL_OPTIONS");
-    List<String> flags = Arrays.asList(m.group(1).trim().split("\\s+"));
-    assertTrue(flags.contains("-XX:+ExitOnOutOfMemoryError"), "the image exits on OutOfMemoryError: " + flags);
-    return flags;
-  }
 
   /** The whole Fashion-MNIST training file (60,000 images): far more than a 40 MB heap holds. */
   static TrainingRequest tooLarge() {
@@ -70,31 +51,21 @@ class ContainerOutOfMemoryTest {
     handler.close();
   }
 
-  private record Run(int exit, String output) {}
-
-  private Run replica() throws Exception {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(imageJvmFlags());
-    cmd.add("-Xmx40m");
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ContainerOutOfMemoryTest.class.getName(), blobRoot.toString()));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the replica ended");
-    return new Run(p.exitValue(), out);
+  private ContainerReplica.Exit replica() throws Exception {
+    return ContainerReplica.run(ContainerOutOfMemoryTest.class, "40m", blobRoot.toString());
   }
 
   @Test
   void aRequestThatKillsTheReplicaTwiceIsRefusedTheThirdTime() throws Exception {
     String marker = JobPaths.inFlight("huge", "accept");
-    for (int attempt = 1; attempt <= AugmenterHandler.MAX_INTERRUPTED; attempt++) {
-      Run died = replica();
-      assertEquals(3, died.exit(), "ExitOnOutOfMemoryError ends the JVM (exit 3), attempt " + attempt + ":\n" + died.output());
+    for (int attempt = 1; attempt <= io.tunefleet.common.blob.InterruptedWork.MAX; attempt++) {
+      ContainerReplica.Exit died = replica();
+      assertEquals(3, died.status(), "ExitOnOutOfMemoryError ends the JVM (exit 3), attempt " + attempt + ":\n" + died.output());
       assertTrue(died.output().contains("OutOfMemoryError"), died.output());
       assertEquals(String.valueOf(attempt), Files.readString(blobRoot.resolve(marker)).trim(), "the attempt is on record");
     }
-    Run refused = replica();
-    assertEquals(0, refused.exit(), refused.output());
+    ContainerReplica.Exit refused = replica();
+    assertEquals(0, refused.status(), refused.output());
     assertTrue(refused.output().contains("STATUS FAILED"), refused.output());
     assertTrue(refused.output().contains("dataset: the data-augmenter stopped 2 times while accepting this request"),
         refused.output());

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.tunefleet.common.blob.BlobStore;
+import io.tunefleet.common.blob.InterruptedWork;
 import io.tunefleet.common.blob.JobPaths;
 import io.tunefleet.common.kafka.RecordContext;
 import io.tunefleet.common.kafka.RecordHandler;
@@ -21,6 +22,8 @@ import io.tunefleet.ml.train.UnfreezeSchedule;
 import io.tunefleet.proto.v1.BlobRef;
 import io.tunefleet.proto.v1.Checkpoint;
 import io.tunefleet.proto.v1.Evaluation;
+import io.tunefleet.proto.v1.FieldError;
+import io.tunefleet.proto.v1.JobStatus;
 import io.tunefleet.proto.v1.Metrics;
 import io.tunefleet.proto.v1.Phase;
 import io.tunefleet.proto.v1.TrainingRequest;
@@ -52,6 +55,7 @@ final class EvaluatorHandler implements RecordHandler {
 
   private final ServiceContext ctx;
   private final BlobStore blobs;
+  private final InterruptedWork attempts;
   private final Device device;
   /** Validation and curriculum splits, shard by shard, through a cache of FLEET_EVAL_CACHE_MB. */
   private final SplitReader splits;
@@ -60,6 +64,7 @@ final class EvaluatorHandler implements RecordHandler {
   EvaluatorHandler(ServiceContext ctx) {
     this.ctx = ctx;
     this.blobs = ctx.blobs();
+    this.attempts = new InterruptedWork(blobs);
     this.device = io.tunefleet.ml.train.Devices.choose(ctx.config().get(io.tunefleet.common.config.FleetConfig.DEVICE));
     this.splits = new SplitReader(blobs, (long) ctx.config().getInt(io.tunefleet.common.config.FleetConfig.EVAL_CACHE_MB) << 20);
   }
@@ -81,6 +86,30 @@ final class EvaluatorHandler implements RecordHandler {
       LOG.info("{}: {} epoch {} ignored: the phase already ended at epoch {}", job, c.getPhase(), c.getEpoch(), last.getEpoch());
       return;
     }
+    String attempt = JobPaths.inFlight(job, String.format(java.util.Locale.ROOT, "evaluate-%s-e%04d",
+        c.getPhase().name().toLowerCase(java.util.Locale.ROOT), c.getEpoch()));
+    int interrupted = attempts.begin(attempt);
+    if (interrupted >= InterruptedWork.MAX) {
+      String problem = "the evaluator stopped " + interrupted + " times while scoring " + c.getPhase() + " epoch "
+          + c.getEpoch() + " (the replica was killed, most likely out of memory: its heap is " + InterruptedWork.heapMiB()
+          + " MB); refused so that the replayed checkpoint cannot stop the replica again: give the evaluator more "
+          + "memory, lower FLEET_EVAL_CACHE_MB or use a smaller validation split";
+      ctx.status(JobStatus.newBuilder().setJobId(job).setState(JobStatus.State.FAILED).setMessage(problem)
+          .addErrors(FieldError.newBuilder().setField("dataset.validation_fraction").setProblem(problem)));
+      LOG.warn("{}: {}", job, problem);
+      return;
+    }
+    try {
+      evaluate(c, verdictPath, last);
+    } finally {
+      // not reached when the JVM dies (-XX:+ExitOnOutOfMemoryError, kill -9): the marker then counts the attempt
+      attempts.end(attempt);
+    }
+  }
+
+  /** Scores checkpoint {@code c}, judges it against {@code last} and stores and publishes the verdict. */
+  private void evaluate(Checkpoint c, String verdictPath, Evaluation last) throws Exception {
+    String job = c.getJobId();
     long start = System.nanoTime();
     TrainingRequest request = TrainingRequest.parseFrom(blobs.get(c.getRequest()));
     List<BlobRef> validation = splits.shards(c.getValidation());
