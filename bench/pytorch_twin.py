@@ -7,6 +7,7 @@ copies; where plain PyTorch cannot copy the fleet exactly, the comment says so.
 
 Usage:
   /usr/bin/python3 bench/pytorch_twin.py DATA_DIR [--seeds 0,1,2,3,4] [--threads N] [--fleet-streams]
+      [--base FILE.safetensors]   (fine-tune from these weights instead of training from scratch)
   /usr/bin/python3 bench/pytorch_twin.py --make-data DATA_DIR [--source datasets/fashion-mnist] [--per-class 100]
       [--seeds 0,1,2,3,4]        (writes a DATA_DIR from the Fashion-MNIST IDX files, as `fleet ablate` loads them)
 
@@ -343,7 +344,55 @@ def epoch_batches(n, batch_size, order):
 # One run
 
 
-def run(meta, data, seed, threads, fleet_streams=False):
+def read_safetensors(path):
+    """A safetensors file (SafetensorsExport: u64 little-endian header length, JSON header, raw little-endian data)
+    as {name: tensor}; parsed here because Debian's torch 1.13 has no safetensors package."""
+    try:
+        with open(path, "rb") as f:
+            blob = f.read()
+    except OSError as e:
+        raise InputProblem([("--base", f"cannot read {path}: {e.strerror}")])
+    if len(blob) < 8:
+        raise InputProblem([("--base", f"{path} is not a safetensors file ({len(blob)} bytes)")])
+    (length,) = struct.unpack("<Q", blob[:8])
+    try:
+        header = json.loads(blob[8:8 + length])
+    except ValueError as e:
+        raise InputProblem([("--base", f"{path}: the safetensors header is not JSON ({e})")])
+    dtypes = {"F32": np.float32, "I64": np.int64}
+    tensors = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        if t["dtype"] not in dtypes:
+            raise InputProblem([("--base", f"{name} has dtype {t['dtype']}; the twin reads {sorted(dtypes)}")])
+        start, end = t["data_offsets"]
+        values = np.frombuffer(blob[8 + length + start:8 + length + end], dtype=dtypes[t["dtype"]])
+        tensors[name] = torch.from_numpy(values.copy()).reshape(t["shape"])
+    return tensors
+
+
+def load_backbone(model, base):
+    """TrainingSession.initBackboneFrom: every tensor but the head's (fc.*), BatchNorm running statistics included,
+    from the base model's weights by torchvision name; a missing tensor or another shape is an error."""
+    state = model.state_dict()
+    problems = []
+    for name, t in state.items():
+        if name.startswith("fc.") or name.endswith("num_batches_tracked"):
+            continue
+        if name not in base:
+            problems.append(("--base", f"{name} missing"))
+        elif tuple(base[name].shape) != tuple(t.shape):
+            problems.append(("--base", f"{name} has shape {tuple(base[name].shape)}, expected {tuple(t.shape)}"))
+    if problems:
+        raise InputProblem(problems)
+    with torch.no_grad():
+        for name, t in state.items():
+            if not name.startswith("fc.") and not name.endswith("num_batches_tracked"):
+                t.copy_(base[name].to(t.dtype))
+
+
+def run(meta, data, seed, threads, fleet_streams=False, base=None):
     split = meta["splits"].get(str(seed))
     if split is None:
         raise InputProblem([("meta.splits", f"has no split for seed {seed} (seeds: {sorted(meta['splits'])})")])
@@ -369,6 +418,8 @@ def run(meta, data, seed, threads, fleet_streams=False):
     model = TwinResNet(arch["blocks"], arch["base_width"], arch["stem"], k, meta["input_channels"])
     if fleet_streams:
         fleet_init(model, seed)
+    if base is not None:
+        load_backbone(model, base)  # fine-tuning: the new head keeps its seeded initialisation
     data_rng = torch.Generator().manual_seed(seed)
     job_id = split.get("job_id", f"ablate-{seed}")
 
@@ -434,7 +485,7 @@ def run(meta, data, seed, threads, fleet_streams=False):
             "validation_macro_f1": round(best[2], 6), "test_accuracy": round(test_acc, 6),
             "test_macro_f1": round(test_f1, 6), "seconds": round(time.time() - start, 2), "threads": threads,
             "parameters": sum(p.numel() for p in model.parameters()),
-            "streams": "fleet" if fleet_streams else "torch"}
+            "streams": "fleet" if fleet_streams else "torch", "base": base is not None}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -647,6 +698,9 @@ def main(argv):
     parser.add_argument("--fleet-streams", action="store_true",
                         help="draw the initial weights, the sampling order and the flips as the fleet does for the "
                         "same seed (Initialization, EpochSampler, AugmentationPipeline.rngFor), instead of from torch")
+    parser.add_argument("--base", metavar="FILE.safetensors",
+                        help="fine-tune from these weights (torchvision names; every tensor but fc.*, as the fleet's "
+                        "initBackboneFrom) instead of training from scratch")
     parser.add_argument("--make-data", metavar="DIR", help="write a DATA_DIR from Fashion-MNIST instead of training")
     parser.add_argument("--source", default="datasets/fashion-mnist", help="--make-data: folder of the IDX files")
     parser.add_argument("--per-class", type=int, default=100, help="--make-data: training images per class")
@@ -671,8 +725,9 @@ def main(argv):
         missing = [s for s in seeds if str(s) not in meta["splits"]]
         if missing:
             raise InputProblem([("meta.splits", f"has no split for seeds {missing} (has {sorted(meta['splits'])})")])
+        base = read_safetensors(args.base) if args.base else None
         for seed in seeds:
-            print(json.dumps(run(meta, data, seed, args.threads, args.fleet_streams)), flush=True)
+            print(json.dumps(run(meta, data, seed, args.threads, args.fleet_streams, base)), flush=True)
     except InputProblem as e:
         for field, problem in e.problems:
             print(f"pytorch_twin: {field}: {problem}", file=sys.stderr)

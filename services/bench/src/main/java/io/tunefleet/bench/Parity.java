@@ -1,9 +1,11 @@
 package io.tunefleet.bench;
 
+import io.tunefleet.cli.Fleet;
 import io.tunefleet.ml.data.ImageBatch;
 import io.tunefleet.ml.data.LabeledImages;
 import io.tunefleet.ml.data.Normalization;
 import io.tunefleet.ml.data.StratifiedSplit;
+import io.tunefleet.ml.export.SafetensorsExport;
 import io.tunefleet.proto.v1.AugmentOp;
 import io.tunefleet.proto.v1.BaseModel;
 import io.tunefleet.proto.v1.TrainingRequest;
@@ -22,15 +24,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * `fleet parity`: accuracy parity with plain PyTorch. Trains `fleet ablate`'s from-scratch row with the fleet's
- * code and with its PyTorch twin (`bench/pytorch_twin.py` on Debian's python3-torch: the same architecture in
+ * `fleet parity`: accuracy parity with plain PyTorch. Trains `fleet ablate`'s from-scratch row, and its reference
+ * row (fine-tuning the demo's base model, whose weights cross to the twin as safetensors), with the fleet's code and
+ * with its PyTorch twin (`bench/pytorch_twin.py` on Debian's python3-torch: the same architecture in
  * torchvision's layout, the same images, the same validation split per seed, the same recipe and selection rule),
  * then prints both, their means and the difference. The twin runs twice: with PyTorch's own generators for the
  * initialisation, sampling order and flips (an independent replication: Welch's 95 % interval), and with
  * {@code --fleet-streams}, drawing them exactly as the fleet does for each seed, so that the two runs of a seed differ
  * only in arithmetic (a paired interval).
  */
-@Command(name = "parity", description = "The from-scratch row of `fleet ablate` trained by the fleet and by its "
+@Command(name = "parity", description = "The from-scratch and fine-tuning rows of `fleet ablate` trained by the fleet and by its "
     + "plain-PyTorch twin (bench/pytorch_twin.py) on the same images and splits: both means and their difference.")
 final class Parity implements Callable<Integer> {
   /** The goal of issue #26: the fleet within this many points of PyTorch. */
@@ -51,6 +54,9 @@ final class Parity implements Callable<Integer> {
   @Option(names = "--threads", description = "Torch threads of each side (default: the processors this JVM sees)")
   int threads = Runtime.getRuntime().availableProcessors();
 
+  @Option(names = "--rows", description = "scratch, finetune or both (default ${DEFAULT-VALUE})")
+  String rows = "both";
+
   @Option(names = "--streams", description = "The twin's random streams: torch (its own generators), fleet (the "
       + "fleet's draws, paired seed by seed) or both (default ${DEFAULT-VALUE})")
   String streams = "both";
@@ -63,6 +69,9 @@ final class Parity implements Callable<Integer> {
     if (seeds < 2) {
       throw new IllegalArgumentException("--seeds must be at least 2 (the interval needs a spread), was " + seeds);
     }
+    if (!List.of("scratch", "finetune", "both").contains(rows)) {
+      throw new IllegalArgumentException("--rows must be scratch, finetune or both, was '" + rows + "'");
+    }
     if (!List.of("torch", "fleet", "both").contains(streams)) {
       throw new IllegalArgumentException("--streams must be torch, fleet or both, was '" + streams + "'");
     }
@@ -73,32 +82,46 @@ final class Parity implements Callable<Integer> {
     System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
     try (TransferTask task = new TransferTask()) {
       LabeledImages data = task.train(perClass);
-      List<TrainingRequest> requests = new ArrayList<>();
-      for (int s = 0; s < seeds; s++) {
-        requests.add(task.resolve(task.request(s, epochs).setBaseModel(BaseModel.newBuilder()
-            .setArchitecture(TransferTask.baseArchitecture()))));
-      }
       Path dir = Files.createTempDirectory("fleet-parity");
-      writeTwinInput(dir, data, task.test, requests);
       System.err.printf(Locale.ROOT, "parity: twin input in %s%n", dir);
-
-      List<Run> fleet = new ArrayList<>();
-      for (TrainingRequest r : requests) {
-        long start = System.nanoTime();
-        TransferTask.Scored scored = task.teacher(r, data);
-        Run run = new Run((int) r.getRecipe().getSeed(), scored.bestEpoch(), scored.validationMacroF1(), scored.testAccuracy(), scored.testMacroF1(),
-            (System.nanoTime() - start) / 1e9);
-        fleet.add(run);
-        System.err.printf(Locale.ROOT, "parity: fleet %s%n", run);
-      }
-      System.out.printf(Locale.ROOT, "From scratch (ResNet-10, width 16, 3x3 stem, random init), %d images per class, "
+      // the base model as the twin reads it: torchvision names, BatchNorm running statistics included
+      Path base = dir.resolve("base.safetensors");
+      Files.write(base, SafetensorsExport.export(task.base, 0, java.util.Map.of("source", Fleet.BASE_MODEL.toString())));
+      System.out.printf(Locale.ROOT, "%d images per class (the fleet's validation split of each seed held out), "
           + "%d epochs max, %d seeds per side, %d torch threads each.%n%n", perClass, epochs, seeds, threads);
-      for (boolean fleetStreams : streams.equals("both") ? List.of(false, true) : List.of(streams.equals("fleet"))) {
-        List<Run> torch = twin(dir, fleetStreams);
-        if (torch.size() != seeds) {
-          throw new IllegalStateException("the twin reported " + torch.size() + " runs, expected " + seeds);
+      boolean inputWritten = false;
+      for (String row : rows.equals("both") ? List.of("scratch", "finetune") : List.of(rows)) {
+        boolean finetune = row.equals("finetune");
+        List<TrainingRequest> requests = new ArrayList<>();
+        for (int s = 0; s < seeds; s++) {
+          TrainingRequest.Builder b = task.request(s, epochs);
+          requests.add(task.resolve(finetune ? b : b.setBaseModel(BaseModel.newBuilder()
+              .setArchitecture(TransferTask.baseArchitecture()))));
         }
-        print(fleet, torch, fleetStreams);
+        if (!inputWritten) {
+          writeTwinInput(dir, data, task.test, requests);
+          inputWritten = true;
+        }
+        List<Run> fleet = new ArrayList<>();
+        for (TrainingRequest r : requests) {
+          long start = System.nanoTime();
+          TransferTask.Scored scored = task.teacher(r, data);
+          Run run = new Run((int) r.getRecipe().getSeed(), scored.bestEpoch(), scored.validationMacroF1(),
+              scored.testAccuracy(), scored.testMacroF1(), (System.nanoTime() - start) / 1e9);
+          fleet.add(run);
+          System.err.printf(Locale.ROOT, "parity: fleet %s %s%n", row, run);
+        }
+        System.out.printf(Locale.ROOT, "### %s%n%n", finetune
+            ? "Fine-tuning the demo's base model (every stage from epoch 1, one learning rate 0.05; the twin loads "
+                + "the base weights from safetensors)"
+            : "From scratch (ResNet-10, width 16, 3x3 stem, random init)");
+        for (boolean fleetStreams : streams.equals("both") ? List.of(false, true) : List.of(streams.equals("fleet"))) {
+          List<Run> torch = twin(dir, fleetStreams, finetune ? base : null);
+          if (torch.size() != seeds) {
+            throw new IllegalStateException("the twin reported " + torch.size() + " runs, expected " + seeds);
+          }
+          print(fleet, torch, fleetStreams);
+        }
       }
       deleteTree(dir);
     }
@@ -151,7 +174,7 @@ final class Parity implements Callable<Integer> {
     return ops.get(0).getP();
   }
 
-  private List<Run> twin(Path dir, boolean fleetStreams) throws Exception {
+  private List<Run> twin(Path dir, boolean fleetStreams, Path base) throws Exception {
     List<String> seedList = new ArrayList<>();
     for (int s = 0; s < seeds; s++) {
       seedList.add(Integer.toString(s));
@@ -160,6 +183,9 @@ final class Parity implements Callable<Integer> {
         "--seeds", String.join(",", seedList), "--threads", Integer.toString(threads)));
     if (fleetStreams) {
       command.add("--fleet-streams");
+    }
+    if (base != null) {
+      command.addAll(List.of("--base", base.toString()));
     }
     Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     List<Run> runs = new ArrayList<>();
@@ -184,7 +210,7 @@ final class Parity implements Callable<Integer> {
   }
 
   private void print(List<Run> fleet, List<Run> torch, boolean fleetStreams) {
-    System.out.printf(Locale.ROOT, "#### The twin with %s%n%n", fleetStreams
+    System.out.printf(Locale.ROOT, "#### Against the twin with %s%n%n", fleetStreams
         ? "the fleet's random streams (--fleet-streams): the same initial weights, order and flips per seed"
         : "PyTorch's own random streams: an independent replication");
     System.out.println("| seed | fleet: best epoch | fleet: validation macro-F1 | fleet: test accuracy | fleet: s "
