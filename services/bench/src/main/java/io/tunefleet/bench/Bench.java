@@ -227,7 +227,7 @@ final class Bench implements Callable<Integer> {
         // score the validation split with the epoch's weights (timed apart, so both rates come from this run)
         long v = System.nanoTime();
         try (Classifier model = Classifier.load(s.save(ModelManifest.getDefaultInstance(), false), train.height(), Device.cpu())) {
-          model.evaluate(validation, Classifier.imagesPerPass(validation.height(), validation.width()));
+          model.evaluate(validation);
         }
         if (e >= warmupEpochs) {
           validationNanos += System.nanoTime() - v;

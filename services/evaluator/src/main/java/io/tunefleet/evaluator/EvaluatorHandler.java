@@ -196,13 +196,12 @@ final class EvaluatorHandler implements RecordHandler {
   private Scores score(byte[] checkpoint, List<BlobRef> validation, List<BlobRef> trainSplit) throws Exception {
     int side = splits.shard(validation.get(0)).height();
     Classifier model = TorchThread.call(() -> Classifier.load(checkpoint, side, device));
-    int pass = Classifier.imagesPerPass(side, side);
     try {
       ConfusionMatrix cm = null;
       for (BlobRef ref : validation) {
         ImageBatch shard = splits.shard(ref);
         ConfusionMatrix sofar = cm;
-        cm = TorchThread.call(() -> sofar == null ? model.evaluate(shard, pass) : model.evaluate(shard, pass, sofar));
+        cm = TorchThread.call(() -> sofar == null ? model.evaluate(shard) : model.evaluate(shard, sofar));
       }
       float[] losses = null;
       if (trainSplit != null) {
@@ -210,7 +209,7 @@ final class EvaluatorHandler implements RecordHandler {
         int n = 0;
         for (BlobRef ref : trainSplit) {
           ImageBatch shard = splits.shard(ref);
-          float[] part = TorchThread.call(() -> model.losses(shard, pass));
+          float[] part = TorchThread.call(() -> model.losses(shard));
           parts.add(part);
           n += part.length;
         }

@@ -102,6 +102,16 @@ public final class Classifier implements AutoCloseable {
     return (int) Math.max(1, Math.min(256, PASS_PIXELS / ((long) height * width)));
   }
 
+  /** Confusion matrix and mean cross-entropy over {@code data}, in passes of {@link #imagesPerPass}. */
+  public ConfusionMatrix evaluate(ImageBatch data) {
+    return evaluate(data, imagesPerPass(data.height(), data.width()));
+  }
+
+  /** {@link #evaluate(ImageBatch)} added into {@code cm}: a split read shard by shard. */
+  public ConfusionMatrix evaluate(ImageBatch data, ConfusionMatrix cm) {
+    return evaluate(data, imagesPerPass(data.height(), data.width()), cm);
+  }
+
   /** Confusion matrix and mean cross-entropy over {@code data}, in chunks of {@code batchSize}. */
   public ConfusionMatrix evaluate(ImageBatch data, int batchSize) {
     return evaluate(data, batchSize, new ConfusionMatrix(net.architecture().getNumClasses()));
@@ -124,7 +134,15 @@ public final class Classifier implements AutoCloseable {
     return cm;
   }
 
-  /** Cross-entropy loss of every image of {@code data} (curriculum difficulty), in order. */
+  /**
+   * Cross-entropy loss of every image of {@code data} (curriculum difficulty), in order, in passes of
+   * {@link #imagesPerPass}.
+   */
+  public float[] losses(ImageBatch data) {
+    return losses(data, imagesPerPass(data.height(), data.width()));
+  }
+
+  /** Cross-entropy loss of every image of {@code data}, in order, in chunks of {@code batchSize}. */
   public float[] losses(ImageBatch data, int batchSize) {
     float[] out = new float[data.size()];
     for (int from = 0; from < data.size(); from += batchSize) {

@@ -81,7 +81,7 @@ public final class LocalRun {
       byte[] model = s.save(ModelManifest.newBuilder().setEpoch(e).build(), false);
       ConfusionMatrix cm;
       try (Classifier c = Classifier.load(model, train.height(), Device.cpu())) {
-        cm = c.evaluate(validation, Classifier.imagesPerPass(validation.height(), validation.width()));
+        cm = c.evaluate(validation);
       }
       EarlyStopping.Decision d = rule.judge(state, e, epochs, stages[e], cm.macroF1(), cm.meanLoss());
       state = d.state();
