@@ -169,10 +169,8 @@ final class AugmenterHandler implements RecordHandler, AutoCloseable {
     if (interrupted < InterruptedWork.MAX) {
       return false;
     }
-    fail(job, List.of(new FieldProblem("dataset", "the data-augmenter stopped " + interrupted + " times while "
-        + doing + " (the replica was killed, most likely out of memory: its heap is " + InterruptedWork.heapMiB()
-        + " MB); refused so that the replayed record cannot stop the replica again: use fewer or smaller images, "
-        + "or give the data-augmenter more memory")));
+    fail(job, List.of(new FieldProblem("dataset", InterruptedWork.refusal(ctx.service(), interrupted, doing,
+        "use fewer or smaller images, or give the data-augmenter more memory"))));
     return true;
   }
 

@@ -22,7 +22,6 @@ import io.tunefleet.ml.train.UnfreezeSchedule;
 import io.tunefleet.proto.v1.BlobRef;
 import io.tunefleet.proto.v1.Checkpoint;
 import io.tunefleet.proto.v1.Evaluation;
-import io.tunefleet.proto.v1.FieldError;
 import io.tunefleet.proto.v1.JobStatus;
 import io.tunefleet.proto.v1.Metrics;
 import io.tunefleet.proto.v1.Phase;
@@ -90,12 +89,9 @@ final class EvaluatorHandler implements RecordHandler {
         c.getPhase().name().toLowerCase(java.util.Locale.ROOT), c.getEpoch()));
     int interrupted = attempts.begin(attempt);
     if (interrupted >= InterruptedWork.MAX) {
-      String problem = "the evaluator stopped " + interrupted + " times while scoring " + c.getPhase() + " epoch "
-          + c.getEpoch() + " (the replica was killed, most likely out of memory: its heap is " + InterruptedWork.heapMiB()
-          + " MB); refused so that the replayed checkpoint cannot stop the replica again: give the evaluator more "
-          + "memory, lower FLEET_EVAL_CACHE_MB or use a smaller validation split";
-      ctx.status(JobStatus.newBuilder().setJobId(job).setState(JobStatus.State.FAILED).setMessage(problem)
-          .addErrors(FieldError.newBuilder().setField("dataset.validation_fraction").setProblem(problem)));
+      String problem = InterruptedWork.refusal(ctx.service(), interrupted, "scoring " + c.getPhase() + " epoch "
+          + c.getEpoch(), "give the evaluator more memory, lower FLEET_EVAL_CACHE_MB or use a smaller validation split");
+      ctx.status(job, JobStatus.State.FAILED, problem);
       LOG.warn("{}: {}", job, problem);
       return;
     }

@@ -41,8 +41,13 @@ public final class InterruptedWork {
     blobs.delete(marker);
   }
 
-  /** The heap this JVM may use, in MiB, for the refusal's message. */
-  public static long heapMiB() {
-    return Runtime.getRuntime().maxMemory() >> 20;
+  /**
+   * Why the work is refused, in words: "the evaluator stopped 2 times while scoring TRAIN epoch 3 (the replica was
+   * killed, most likely out of memory: its heap is 1024 MB); refused so that …: {@code remedy}".
+   */
+  public static String refusal(String service, int interrupted, String doing, String remedy) {
+    return "the " + service + " stopped " + interrupted + " times while " + doing + " (the replica was killed, most "
+        + "likely out of memory: its heap is " + (Runtime.getRuntime().maxMemory() >> 20) + " MB); refused so that "
+        + "the replayed record cannot stop the replica again: " + remedy;
   }
 }
