@@ -2,7 +2,6 @@ package io.tunefleet.bench;
 
 import io.tunefleet.ml.data.LabeledImages;
 import io.tunefleet.proto.v1.Architecture;
-import io.tunefleet.proto.v1.BaseModel;
 import io.tunefleet.proto.v1.Distillation;
 import io.tunefleet.proto.v1.HeadSpec;
 import io.tunefleet.proto.v1.TrainingRequest;
@@ -112,8 +111,7 @@ final class Ablate implements Callable<Integer> {
         perClass, split.train().size(), split.validation().size());
     Map<String, UnaryOperator<TrainingRequest.Builder>> rows = new LinkedHashMap<>();
     rows.put(RECIPE_REFERENCE, b -> b);
-    rows.put("from scratch (random init, every stage trainable from epoch 1)", b -> b.setBaseModel(BaseModel.newBuilder()
-        .setArchitecture(TransferTask.baseArchitecture())));
+    rows.put("from scratch (random init, every stage trainable from epoch 1)", TransferTask::fromScratch);
     rows.put("head only, frozen backbone's BatchNorm statistics adapting (training mode)", b -> b.setRecipe(
         b.getRecipe().toBuilder().setUnfreeze(unfreeze(b).setEpochsPerStage(1000))));
     rows.put("head only, frozen backbone's BatchNorm statistics fixed (inference mode)", b -> b.setRecipe(

@@ -7,7 +7,6 @@ import io.tunefleet.ml.data.Normalization;
 import io.tunefleet.ml.data.StratifiedSplit;
 import io.tunefleet.ml.export.SafetensorsExport;
 import io.tunefleet.proto.v1.AugmentOp;
-import io.tunefleet.proto.v1.BaseModel;
 import io.tunefleet.proto.v1.TrainingRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -95,8 +94,7 @@ final class Parity implements Callable<Integer> {
         List<TrainingRequest> requests = new ArrayList<>();
         for (int s = 0; s < seeds; s++) {
           TrainingRequest.Builder b = task.request(s, epochs);
-          requests.add(task.resolve(finetune ? b : b.setBaseModel(BaseModel.newBuilder()
-              .setArchitecture(TransferTask.baseArchitecture()))));
+          requests.add(task.resolve(finetune ? b : TransferTask.fromScratch(b)));
         }
         if (!inputWritten) {
           writeTwinInput(dir, data, task.test, requests);

@@ -87,9 +87,10 @@ final class TransferTask implements AutoCloseable {
         .setDistillation(Distillation.newBuilder().setEnabled(false));
   }
 
-  /** The base model's architecture, for a run that starts from random weights. */
-  static Architecture baseArchitecture() {
-    return Architecture.newBuilder().setFamily("resnet10").setBaseWidth(16).setStem("small").build();
+  /** {@code r} trained from random weights: the base model's architecture (ResNet-10, width 16, 3x3 stem), no weights. */
+  static TrainingRequest.Builder fromScratch(TrainingRequest.Builder r) {
+    return r.setBaseModel(BaseModel.newBuilder().setArchitecture(
+        Architecture.newBuilder().setFamily("resnet10").setBaseWidth(16).setStem("small")));
   }
 
   TrainingRequest resolve(TrainingRequest.Builder r) {
@@ -118,7 +119,7 @@ final class TransferTask implements AutoCloseable {
 
   private Scored score(LocalRun.Result run, int imageSize) throws IOException {
     try (Classifier c = Classifier.load(run.bestModel(), imageSize, Device.cpu())) {
-      ConfusionMatrix cm = c.evaluate(test, 256);
+      ConfusionMatrix cm = c.evaluate(test);
       return new Scored(run, cm.accuracy(), cm.macroF1());
     }
   }

@@ -2,6 +2,7 @@ package io.tunefleet.bench;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tunefleet.ml.data.EpochSampler;
@@ -44,7 +45,7 @@ class PyTorchTwinTest {
     Process p = new ProcessBuilder(cmd).directory(repository().toFile()).redirectError(ProcessBuilder.Redirect.DISCARD)
         .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertEquals(true, p.waitFor(120, TimeUnit.SECONDS), "the twin ended");
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the twin ended");
     assertEquals(0, p.exitValue(), String.join(" ", cmd) + " failed:\n" + out);
     return out;
   }
